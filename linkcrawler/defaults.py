@@ -1,0 +1,30 @@
+"""Every default of linkcrawler's own settings, in one place.
+
+Components read settings with typed getters and fall back to these values, so a
+component built outside a project (a test, a script) behaves like the shipped one.
+"""
+
+from __future__ import annotations
+
+MONGO_DATABASE = "linkcrawler"
+#: Where the embedded store keeps its data when no ``MONGO_URI`` is set.
+LINKCRAWLER_DATA_DIR = ".linkcrawler"
+#: Seconds to wait for MongoDB (embedded or real) to answer at start.
+MONGO_CONNECT_TIMEOUT = 10.0
+
+#: Items buffered before a bulk write is sent (also flushed every interval).
+MONGO_BATCH_SIZE = 500
+MONGO_FLUSH_INTERVAL = 2.0
+#: Attempts for one bulk write that fails on a transient error.
+MONGO_WRITE_RETRIES = 8
+MONGO_RETRY_BACKOFF = 0.5
+MONGO_RETRY_BACKOFF_MAX = 10.0
+
+LINKCRAWLER_OWN_DOMAINS: list[str] = []
+LINKCRAWLER_LOST_AFTER = 3
+LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES = False
+#: CIDR ranges fetched even when private addresses are refused (an intranet host).
+LINKCRAWLER_ALLOWED_NETWORKS: list[str] = []
+
+#: Redis keys are prefixed with this so several projects can share one Redis.
+LINKCRAWLER_REDIS_PREFIX = "linkcrawler"

@@ -1,0 +1,1 @@
+"""Item pipelines of linkcrawler: what happens to items once a spider has produced them."""
