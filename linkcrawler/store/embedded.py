@@ -1,0 +1,201 @@
+"""The embedded default store: a SecantusDB server started on demand.
+
+With no ``MONGO_URI``, linkcrawler keeps its data in SecantusDB, a
+MongoDB-compatible server on WiredTiger, under ``LINKCRAWLER_DATA_DIR``. The
+server runs as a child process on a loopback port so that every command talks
+to it with pymongo exactly as it would to a real MongoDB.
+
+Several linkcrawler processes may share one data directory (a crawl and a
+report command, several Scrapyd jobs): the first one starts the server and
+writes its address to ``server.json``; later ones connect to it. Each process
+registers itself under ``clients/``; the last one to leave stops the server.
+A process that died without leaving is noticed (its pid is gone) and ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from linkcrawler.exceptions import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+_LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our own exited child, not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().split(b") ", 1)[1][:1] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _port_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+class EmbeddedServer:
+    """Starts, shares and stops the SecantusDB server of one data directory."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], start_timeout: float = 30.0) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.start_timeout = start_timeout
+        self._client_file = self.data_dir / "clients" / str(os.getpid())
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "server.json"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        (self.data_dir / "clients").mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def acquire(self) -> str:
+        """Register this process as a user of the server, starting it if needed.
+
+        Returns the ``mongodb://`` URI to connect to.
+        """
+        with self._locked():
+            state = self._running_server()
+            if state is None:
+                state = self._start()
+            self._client_file.touch()
+        return f"mongodb://{state['host']}:{state['port']}/?directConnection=true"
+
+    def release(self) -> None:
+        """Unregister this process; stop the server if no live process uses it."""
+        with self._locked():
+            self._client_file.unlink(missing_ok=True)
+            if self._live_clients():
+                return
+            state = self._read_state()
+            if state is not None:
+                self._stop(int(state["pid"]))
+            self._state_file.unlink(missing_ok=True)
+
+    def _live_clients(self) -> list[int]:
+        alive = []
+        for entry in (self.data_dir / "clients").iterdir():
+            if entry.name.isdigit() and _pid_alive(int(entry.name)):
+                alive.append(int(entry.name))
+            else:
+                entry.unlink(missing_ok=True)
+        return alive
+
+    def _read_state(self) -> dict[str, object] | None:
+        try:
+            return json.loads(self._state_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _running_server(self) -> dict[str, object] | None:
+        state = self._read_state()
+        if state is None:
+            return None
+        if _pid_alive(int(state["pid"])) and _port_answers(str(state["host"]), int(state["port"])):
+            return state
+        logger.info("embedded store: the server recorded in %s is gone; starting a new one", self._state_file)
+        return None
+
+    def _start(self) -> dict[str, object]:
+        db_path = self.data_dir / "db"
+        log_path = self.data_dir / "server.log"
+        config = self.data_dir / "secantusd.toml"
+        if not config.exists():
+            # An explicit (empty) config stops the daemon from picking up a stray
+            # ./secantusd.toml or ~/.secantus/secantusd.toml.
+            config.write_text("# linkcrawler's embedded store: settings are given on the command line\n")
+        log_start = log_path.stat().st_size if log_path.exists() else 0
+        command = [
+            sys.executable, "-m", "secantus",
+            "--config", str(config),
+            "--host", "127.0.0.1",
+            "--port", "0",
+            "--storage-path", str(db_path),
+            "--log-level", "INFO",
+        ]
+        logger.info("embedded store: starting SecantusDB on %s", db_path)
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self.data_dir,
+                # Its own session: Ctrl-C on the command that started it must not
+                # kill the server under the other processes that share it.
+                start_new_session=True,
+            )
+        port = self._wait_for_port(process, log_path, log_start)
+        self._process = process
+        state: dict[str, object] = {"pid": process.pid, "host": "127.0.0.1", "port": port}
+        self._state_file.write_text(json.dumps(state))
+        return state
+
+    def _wait_for_port(self, process: subprocess.Popen[bytes], log_path: Path, offset: int) -> int:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            with open(log_path, "rb") as log:
+                log.seek(offset)
+                match = _LISTENING.search(log.read())
+            if match and _port_answers(match.group(1).decode(), int(match.group(2))):
+                return int(match.group(2))
+            if process.poll() is not None:
+                raise StoreUnavailable(
+                    f"the embedded store (SecantusDB) exited with code {process.returncode} "
+                    f"while starting on {self.data_dir / 'db'}; see {log_path}"
+                )
+            time.sleep(0.05)
+        process.kill()
+        raise StoreUnavailable(
+            f"the embedded store (SecantusDB) did not start within {self.start_timeout:.0f}s; see {log_path}"
+        )
+
+    def _stop(self, pid: int, timeout: float = 20.0) -> None:
+        if not _pid_alive(pid):
+            return
+        logger.info("embedded store: stopping SecantusDB (pid %d)", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.pid == pid:
+                if self._process.poll() is not None:
+                    return
+            elif not _pid_alive(pid):
+                return
+            time.sleep(0.05)
+        logger.warning("embedded store: SecantusDB (pid %d) did not stop in %.0fs; killing it", pid, timeout)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,280 @@
+"""Batched, retried, idempotent bulk writes to MongoDB, off the reactor thread.
+
+Producers (item pipelines) :meth:`BulkWriter.add` :class:`WriteOp` values; the
+writer swaps its buffer out when it holds ``batch_size`` operations (or when
+:meth:`BulkWriter.flush` is called) and sends the batch with one ``bulk_write``
+per collection, in a thread. Batches are written one after another, in order.
+
+Every operation is idempotent: updates are upserts on a natural key backed by a
+unique index, inserts carry a deterministic ``_id`` (a duplicate key on insert
+means "already written"). So a batch whose first attempt failed half-way can be
+sent again whole. A transient failure (a dropped connection, a timeout, a
+primary stepping down, a write conflict) is retried with backoff; operations
+that still cannot be written are appended to a spill file and reported, never
+dropped: :func:`replay_spill` writes them later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from bson import json_util
+from pymongo import InsertOne, UpdateOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+from scrapy.utils.asyncio import run_in_thread
+
+from linkcrawler import defaults
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+#: Server error codes that mean "try again": network, elections, shutdown, conflicts.
+TRANSIENT_CODES = frozenset(
+    {6, 7, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 64, 50}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One idempotent write: an upsert-style update on a key, or an insert with a fixed ``_id``."""
+
+    collection: str
+    kind: Literal["update", "insert"]
+    filter: dict[str, Any] = field(default_factory=dict)
+    update: dict[str, Any] | list[dict[str, Any]] | None = None
+    document: dict[str, Any] | None = None
+    upsert: bool = True
+
+    @classmethod
+    def upsert_on(cls, collection: str, key: dict[str, Any], update: dict[str, Any]) -> WriteOp:
+        return cls(collection, "update", filter=key, update=update, upsert=True)
+
+    @classmethod
+    def update_if(cls, collection: str, condition: dict[str, Any], update: dict[str, Any]) -> WriteOp:
+        """An update that applies only while ``condition`` matches (never creates a document)."""
+        return cls(collection, "update", filter=condition, update=update, upsert=False)
+
+    @classmethod
+    def insert_once(cls, collection: str, document: dict[str, Any]) -> WriteOp:
+        if "_id" not in document:
+            raise ValueError("insert_once needs a deterministic _id so that a retry cannot duplicate it")
+        return cls(collection, "insert", document=document)
+
+    def to_pymongo(self) -> InsertOne[Any] | UpdateOne:
+        if self.kind == "insert":
+            return InsertOne(self.document)
+        return UpdateOne(self.filter, self.update, upsert=self.upsert)
+
+    def to_json(self) -> str:
+        return json_util.dumps(
+            {"collection": self.collection, "kind": self.kind, "filter": self.filter,
+             "update": self.update, "document": self.document, "upsert": self.upsert},
+            json_options=json_util.CANONICAL_JSON_OPTIONS,
+        )
+
+    @classmethod
+    def from_json(cls, line: str) -> WriteOp:
+        data = json_util.loads(line)
+        return cls(data["collection"], data["kind"], data["filter"], data["update"],
+                   data["document"], data["upsert"])
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionFailure):  # AutoReconnect, NetworkTimeout, NotPrimaryError...
+        return True
+    if isinstance(exc, OperationFailure) and not isinstance(exc, BulkWriteError):
+        return exc.code in TRANSIENT_CODES or exc.has_error_label("RetryableWriteError")
+    return False
+
+
+@dataclass
+class WriteResult:
+    written: int = 0
+    already_there: int = 0
+    spilled: int = 0
+    attempts: int = 0
+
+
+def write_batch(
+    db: Database[dict[str, Any]],
+    ops: Sequence[WriteOp],
+    retries: int = defaults.MONGO_WRITE_RETRIES,
+    backoff: float = defaults.MONGO_RETRY_BACKOFF,
+    backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[WriteResult, list[tuple[WriteOp, str]]]:
+    """Write ``ops`` (blocking: call it in a thread), retrying what failed transiently.
+
+    Returns the counts and the operations that could not be written, with why.
+    """
+    result = WriteResult()
+    failed: list[tuple[WriteOp, str]] = []
+    by_collection: dict[str, list[WriteOp]] = defaultdict(list)
+    for op in ops:
+        by_collection[op.collection].append(op)
+    for collection, pending in by_collection.items():
+        attempt = 0
+        while pending:
+            attempt += 1
+            result.attempts += 1
+            retry, permanent, done, dup = _attempt(db, collection, pending)
+            result.written += done
+            result.already_there += dup
+            failed.extend(permanent)
+            if not retry:
+                break
+            if attempt > retries:
+                failed.extend((op, f"still failing after {attempt} attempts: {why}") for op, why in retry)
+                break
+            delay = min(backoff_max, backoff * 2 ** (attempt - 1))
+            logger.warning(
+                "MongoDB: %d write(s) to %s failed (%s); retry %d/%d in %.1fs",
+                len(retry), collection, retry[0][1], attempt, retries, delay,
+            )
+            sleep(delay)
+            pending = [op for op, _ in retry]
+    result.spilled = len(failed)
+    return result, failed
+
+
+def _attempt(
+    db: Database[dict[str, Any]], collection: str, ops: list[WriteOp]
+) -> tuple[list[tuple[WriteOp, str]], list[tuple[WriteOp, str]], int, int]:
+    """One bulk write: (to retry, permanently failed, written, already there)."""
+    try:
+        db[collection].bulk_write([op.to_pymongo() for op in ops], ordered=False)
+        return [], [], len(ops), 0
+    except BulkWriteError as exc:
+        retry: list[tuple[WriteOp, str]] = []
+        permanent: list[tuple[WriteOp, str]] = []
+        already_there = 0
+        for error in exc.details.get("writeErrors", []):
+            op, code, message = ops[error["index"]], error.get("code"), error.get("errmsg", "")
+            if code == DUPLICATE_KEY and op.kind == "insert":
+                already_there += 1  # written by an earlier attempt or an earlier run
+            elif code == DUPLICATE_KEY or code in TRANSIENT_CODES:
+                # A duplicate key on an upsert is two upserts racing: the retry updates.
+                retry.append((op, f"code {code}: {message}"))
+            else:
+                permanent.append((op, f"code {code}: {message}"))
+        if exc.details.get("writeConcernErrors"):
+            failed_indexes = {e["index"] for e in exc.details.get("writeErrors", [])}
+            retry.extend((op, "write concern error") for i, op in enumerate(ops) if i not in failed_indexes)
+        failed_count = len(retry) + len(permanent) + already_there
+        return retry, permanent, len(ops) - failed_count, already_there
+    except PyMongoError as exc:
+        if _is_transient(exc):
+            return [(op, f"{type(exc).__name__}: {exc}") for op in ops], [], 0, 0
+        return [], [(op, f"{type(exc).__name__}: {exc}") for op in ops], 0, 0
+
+
+def replay_spill(db: Database[dict[str, Any]], path: str | Path) -> WriteResult:
+    """Write the operations of a spill file; those that fail again stay in it."""
+    path = Path(path)
+    ops = [WriteOp.from_json(line) for line in path.read_text().splitlines() if line.strip()]
+    result, failed = write_batch(db, ops)
+    if failed:
+        path.write_text("".join(op.to_json() + "\n" for op, _ in failed))
+    else:
+        path.unlink()
+    return result
+
+
+class BulkWriter:
+    """Buffers :class:`WriteOp` values and writes them in batches, in a thread, in order."""
+
+    def __init__(
+        self,
+        db: Database[dict[str, Any]],
+        batch_size: int = defaults.MONGO_BATCH_SIZE,
+        retries: int = defaults.MONGO_WRITE_RETRIES,
+        backoff: float = defaults.MONGO_RETRY_BACKOFF,
+        backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
+        spill_dir: str | Path = defaults.LINKCRAWLER_DATA_DIR,
+        stats: Any = None,
+    ) -> None:
+        self.db = db
+        self.batch_size = batch_size
+        self.retries = retries
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.spill_dir = Path(spill_dir)
+        self.stats = stats
+        self._buffer: list[WriteOp] = []
+        self._lock = asyncio.Lock()
+        self._in_flight = 0
+        self.spill_file: Path | None = None
+
+    async def add(self, ops: Iterable[WriteOp]) -> None:
+        """Buffer ``ops``; when the buffer is full, send it before returning.
+
+        Awaiting it in ``process_item`` gives back-pressure: when MongoDB is
+        slower than the crawl, items wait instead of piling up in memory.
+        """
+        self._buffer.extend(ops)
+        if len(self._buffer) >= self.batch_size:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Send what is buffered now; returns when it (and every earlier batch) is written."""
+        batch, self._buffer = self._buffer, []
+        self._in_flight += len(batch)
+        try:
+            async with self._lock:
+                if batch:
+                    await self._write(batch)
+        finally:
+            self._in_flight -= len(batch)
+
+    async def close(self) -> None:
+        """Write everything still buffered; returns when all is written (or spilled)."""
+        await self.flush()
+
+    @property
+    def pending(self) -> int:
+        """Operations buffered or being written."""
+        return len(self._buffer) + self._in_flight
+
+    async def _write(self, batch: list[WriteOp]) -> None:
+        collections = len({op.collection for op in batch})
+        try:
+            result, failed = await run_in_thread(
+                write_batch, self.db, batch, self.retries, self.backoff, self.backoff_max
+            )
+        except Exception as exc:  # a bug must not lose the batch either
+            logger.exception("MongoDB: writing a batch of %d failed unexpectedly", len(batch))
+            result, failed = WriteResult(spilled=len(batch)), [(op, repr(exc)) for op in batch]
+        self._count("linkcrawler/mongo/batches")
+        self._count("linkcrawler/mongo/written", result.written)
+        self._count("linkcrawler/mongo/already_written", result.already_there)
+        self._count("linkcrawler/mongo/retries", max(0, result.attempts - collections))
+        if failed:
+            await run_in_thread(self._spill, failed)
+
+    def _spill(self, failed: list[tuple[WriteOp, str]]) -> None:
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        if self.spill_file is None:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            self.spill_file = self.spill_dir / f"unwritten-{stamp}.jsonl"
+        with open(self.spill_file, "a", encoding="utf-8") as spill:
+            for op, _ in failed:
+                spill.write(op.to_json() + "\n")
+        self._count("linkcrawler/mongo/spilled", len(failed))
+        logger.error(
+            "MongoDB: %d write(s) could not be written (first: %s); kept in %s, "
+            "write them later with: scrapy replaywrites %s",
+            len(failed), failed[0][1], self.spill_file, self.spill_file,
+        )
+
+    def _count(self, key: str, count: int = 1) -> None:
+        if self.stats is not None and count:
+            self.stats.inc_value(key, count)

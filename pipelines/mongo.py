@@ -1,0 +1,100 @@
+"""MongoWriterPipeline: every item the store keeps goes to MongoDB in batched bulk writes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call, run_in_thread
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
+
+from linkcrawler import defaults
+from linkcrawler.store import BulkWriter, Store, open_store
+from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.mapping import write_ops
+
+logger = logging.getLogger(__name__)
+
+
+class MongoWriterPipeline:
+    """Turns items into idempotent writes (``write_ops``) and sends them in batches.
+
+    Items the store does not keep pass through untouched. The store is opened
+    (and, for the embedded default, started) when the spider opens; a MongoDB
+    that cannot be reached stops the crawl there, before any page is fetched.
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        batch_size: int = defaults.MONGO_BATCH_SIZE,
+        flush_interval: float = defaults.MONGO_FLUSH_INTERVAL,
+        retries: int = defaults.MONGO_WRITE_RETRIES,
+        backoff: float = defaults.MONGO_RETRY_BACKOFF,
+        spill_dir: str = defaults.LINKCRAWLER_DATA_DIR,
+        stats: Any = None,
+    ) -> None:
+        if batch_size < 1:
+            raise NotConfigured("MONGO_BATCH_SIZE must be at least 1")
+        self.settings = settings
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.retries = retries
+        self.backoff = backoff
+        self.spill_dir = spill_dir
+        self.stats = stats
+        self.store: Store | None = None
+        self.writer: BulkWriter | None = None
+        self._ticker: AsyncioLoopingCall | LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MongoWriterPipeline:
+        s = crawler.settings
+        return cls(
+            settings=s,
+            batch_size=s.getint("MONGO_BATCH_SIZE", defaults.MONGO_BATCH_SIZE),
+            flush_interval=s.getfloat("MONGO_FLUSH_INTERVAL", defaults.MONGO_FLUSH_INTERVAL),
+            retries=s.getint("MONGO_WRITE_RETRIES", defaults.MONGO_WRITE_RETRIES),
+            backoff=s.getfloat("MONGO_RETRY_BACKOFF", defaults.MONGO_RETRY_BACKOFF),
+            spill_dir=s.get("LINKCRAWLER_DATA_DIR") or defaults.LINKCRAWLER_DATA_DIR,
+            stats=crawler.stats,
+        )
+
+    async def open_spider(self) -> None:
+        self.store = await run_in_thread(open_store, self.settings)
+        await run_in_thread(ensure_indexes, self.store.db)
+        self.writer = BulkWriter(
+            self.store.db,
+            batch_size=self.batch_size,
+            retries=self.retries,
+            backoff=self.backoff,
+            spill_dir=self.spill_dir,
+            stats=self.stats,
+        )
+        if self.flush_interval > 0:
+            self._ticker = create_looping_call(self._flush_in_background)
+            self._ticker.start(self.flush_interval, now=False)
+
+    def _flush_in_background(self) -> None:
+        if self.writer is not None and self.writer.pending:
+            deferred_from_coro(self.writer.flush())
+
+    async def process_item(self, item: Any) -> Any:
+        ops = write_ops(item)
+        if ops and self.writer is not None:
+            await self.writer.add(ops)
+        return item
+
+    async def close_spider(self) -> None:
+        if self._ticker is not None and self._ticker.running:
+            self._ticker.stop()
+        try:
+            if self.writer is not None:
+                await self.writer.close()
+        finally:
+            if self.store is not None:
+                store, self.store = self.store, None
+                await run_in_thread(store.close)

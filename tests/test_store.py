@@ -1,0 +1,202 @@
+"""The store: the embedded default, a real MONGO_URI, and the batched writer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pymongo
+import pytest
+from tests.aio import asyncio_test
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+
+from linkcrawler.exceptions import StoreUnavailable
+from linkcrawler.store import BulkWriter, WriteOp, mask_uri, open_store
+from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.writer import replay_spill
+from tests.fixtures.services import embedded_server_pids, free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, data_dir: Path) -> str:
+    """Run ``code`` in a fresh interpreter (a separate command), return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "LINKCRAWLER_DATA_DIR": str(data_dir)},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_embedded_store_keeps_data_for_the_next_command(data_dir: Path) -> None:
+    run_python(
+        """
+        from scrapy.utils.project import get_project_settings
+        from linkcrawler.store import open_store
+        store = open_store(get_project_settings())
+        store.db.notes.insert_one({"_id": "first", "text": "written by command one"})
+        print(store.display_uri)
+        store.close()
+        """,
+        data_dir,
+    )
+    assert embedded_server_pids(data_dir) == [], "the first command left its server running"
+    out = run_python(
+        """
+        from scrapy.utils.project import get_project_settings
+        from linkcrawler.store import open_store
+        store = open_store(get_project_settings())
+        print(store.db.notes.find_one({"_id": "first"})["text"])
+        store.close()
+        """,
+        data_dir,
+    )
+    assert out.strip() == "written by command one"
+    assert embedded_server_pids(data_dir) == []
+
+
+def test_embedded_store_is_shared_by_concurrent_users(data_dir: Path) -> None:
+    settings = Settings({"LINKCRAWLER_DATA_DIR": str(data_dir)})
+    first = open_store(settings)
+    first.db.items.insert_one({"_id": 1})
+    # Another process joins while the first one still uses the server.
+    out = run_python(
+        """
+        from scrapy.utils.project import get_project_settings
+        from linkcrawler.store import open_store
+        store = open_store(get_project_settings())
+        print(store.db.items.count_documents({}))
+        store.db.items.insert_one({"_id": 2})
+        store.close()
+        """,
+        data_dir,
+    )
+    assert out.strip() == "1"
+    # The other process left; the server must still be up for this one.
+    assert first.db.items.count_documents({}) == 2
+    assert len(embedded_server_pids(data_dir)) == 1
+    first.close()
+    assert embedded_server_pids(data_dir) == []
+
+
+def test_unreachable_mongo_uri_fails_with_masked_uri() -> None:
+    uri = f"mongodb://alice:s3cret@127.0.0.1:{free_port()}/linkcrawler"
+    with pytest.raises(StoreUnavailable) as raised:
+        open_store(Settings({"MONGO_URI": uri, "MONGO_CONNECT_TIMEOUT": 1}))
+    message = str(raised.value)
+    assert "s3cret" not in message
+    assert "mongodb://alice:***@127.0.0.1" in message
+    assert "Connection refused" in message
+
+
+def test_mask_uri_leaves_uris_without_password_alone() -> None:
+    assert mask_uri("mongodb://db1:27017,db2:27017/?replicaSet=rs0") == "mongodb://db1:27017,db2:27017/?replicaSet=rs0"
+    assert mask_uri("mongodb+srv://u:p%40ss@cluster.example/db") == "mongodb+srv://u:***@cluster.example/db"
+
+
+def _ops(n: int, value: str) -> list[WriteOp]:
+    ops = []
+    for i in range(n):
+        ops.append(WriteOp.upsert_on(
+            "backlinks",
+            {"source_url": f"http://src.test/{i}", "target_url": "http://own.test/"},
+            {"$set": {"status": value}, "$setOnInsert": {"first_seen": "t0"}},
+        ))
+        ops.append(WriteOp.insert_once("link_events", {"_id": f"bl{i}:1", "type": "new"}))
+    return ops
+
+
+def _snapshot(db: pymongo.database.Database) -> dict[str, list[dict]]:
+    return {
+        name: sorted((({k: v for k, v in doc.items() if k != "_id"} | {"id": str(doc["_id"])})
+                      for doc in db[name].find()), key=lambda d: d["id"] if name == "link_events"
+                     else d["source_url"])
+        for name in ("backlinks", "link_events")
+    }
+
+
+def _writer(db: pymongo.database.Database, tmp_path: Path, **kwargs: object) -> tuple[BulkWriter, MemoryStatsCollector]:
+    stats = MemoryStatsCollector.__new__(MemoryStatsCollector)
+    stats._stats = {}
+    ensure_indexes(db)
+    return BulkWriter(db, spill_dir=tmp_path, stats=stats, **kwargs), stats
+
+
+@asyncio_test
+async def test_writer_is_batched_and_idempotent(mongo_db: pymongo.database.Database, tmp_path: Path) -> None:
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=10)
+    for op in _ops(25, "live"):  # 50 operations
+        await writer.add([op])
+    await writer.close()
+    assert stats.get_value("linkcrawler/mongo/batches") == 5
+    first = _snapshot(mongo_db)
+    assert len(first["backlinks"]) == 25 and len(first["link_events"]) == 25
+
+    # The same items again: the same documents, the events recognised as already written.
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=10)
+    await writer.add(_ops(25, "live"))
+    await writer.close()
+    assert _snapshot(mongo_db) == first
+    assert stats.get_value("linkcrawler/mongo/already_written") == 25
+
+
+def _fail_point(db: pymongo.database.Database, mode: object, data: dict) -> None:
+    db.client.admin.command("configureFailPoint", "failCommand", mode=mode, data=data)
+
+
+@asyncio_test
+async def test_writer_retries_a_failed_bulk_write(mongo_db: pymongo.database.Database, tmp_path: Path) -> None:
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=1000, backoff=0.01)
+    # WriteConflict is not retried by pymongo itself: only the writer's own retry saves the batch.
+    _fail_point(mongo_db, {"times": 2}, {"failCommands": ["update", "insert"], "errorCode": 112})
+    try:
+        await writer.add(_ops(20, "live"))
+        await writer.close()
+    finally:
+        _fail_point(mongo_db, "off", {})
+    assert stats.get_value("linkcrawler/mongo/retries") >= 2
+    assert mongo_db.backlinks.count_documents({}) == 20
+    assert mongo_db.link_events.count_documents({}) == 20
+    assert not list(tmp_path.glob("unwritten-*"))
+
+
+@asyncio_test
+async def test_writer_survives_dropped_connections(mongo_db: pymongo.database.Database, tmp_path: Path) -> None:
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=1000, backoff=0.01)
+    # pymongo retries a dropped connection once by itself; three drops reach the writer.
+    _fail_point(mongo_db, {"times": 3}, {"failCommands": ["update"], "closeConnection": True})
+    try:
+        await writer.add(_ops(10, "live"))
+        await writer.close()
+    finally:
+        _fail_point(mongo_db, "off", {})
+    assert stats.get_value("linkcrawler/mongo/retries") >= 1
+    assert mongo_db.backlinks.count_documents({}) == 10
+
+
+@asyncio_test
+async def test_writer_spills_what_it_cannot_write_and_replay_writes_it(
+    mongo_db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=1000, retries=2, backoff=0.01)
+    _fail_point(mongo_db, "alwaysOn", {"failCommands": ["update"], "errorCode": 112})
+    try:
+        await writer.add(_ops(5, "removed"))
+        await writer.close()
+    finally:
+        _fail_point(mongo_db, "off", {})
+    assert stats.get_value("linkcrawler/mongo/spilled") == 5
+    assert mongo_db.backlinks.count_documents({}) == 0
+    assert mongo_db.link_events.count_documents({}) == 5  # inserts were not failing
+    spill = writer.spill_file
+    assert spill is not None and len(spill.read_text().splitlines()) == 5
+
+    result = replay_spill(mongo_db, spill)
+    assert result.written == 5
+    assert not spill.exists()
+    assert {d["status"] for d in mongo_db.backlinks.find()} == {"removed"}
