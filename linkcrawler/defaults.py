@@ -28,3 +28,6 @@ LINKCRAWLER_ALLOWED_NETWORKS: list[str] = []
 
 #: Redis keys are prefixed with this so several projects can share one Redis.
 LINKCRAWLER_REDIS_PREFIX = "linkcrawler"
+
+#: The longest ``Retry-After`` (seconds) a host can impose on its download slot.
+LINKCRAWLER_RETRY_AFTER_MAX = 120.0

@@ -57,6 +57,11 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOADER_MIDDLEWARES = {
     # Right after the offsite filter, before robots.txt is fetched for the host.
     "linkcrawler.middlewares.address_guard.AddressGuardMiddleware": 60,
+    # robots.txt per RFC 9309: a 5xx or unreachable robots.txt disallows for now.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "linkcrawler.middlewares.robots.RobotsTxtMiddleware": 100,
+    # Sees a 429/503 before RetryMiddleware (550) schedules its retry.
+    "linkcrawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 
 ITEM_PIPELINES = {
