@@ -53,6 +53,11 @@ class WriteOp:
     update: dict[str, Any] | list[dict[str, Any]] | None = None
     document: dict[str, Any] | None = None
     upsert: bool = True
+    #: Lower phases of a batch are written first. Events go before the state
+    #: they describe, so a crawl that dies between the two leaves a state that
+    #: is re-derived (and its event recognised as written) on the next run,
+    #: never a state change whose event was lost.
+    phase: int = 1
 
     @classmethod
     def upsert_on(cls, collection: str, key: dict[str, Any], update: dict[str, Any]) -> WriteOp:
@@ -64,10 +69,10 @@ class WriteOp:
         return cls(collection, "update", filter=condition, update=update, upsert=False)
 
     @classmethod
-    def insert_once(cls, collection: str, document: dict[str, Any]) -> WriteOp:
+    def insert_once(cls, collection: str, document: dict[str, Any], phase: int = 1) -> WriteOp:
         if "_id" not in document:
             raise ValueError("insert_once needs a deterministic _id so that a retry cannot duplicate it")
-        return cls(collection, "insert", document=document)
+        return cls(collection, "insert", document=document, phase=phase)
 
     def to_pymongo(self) -> InsertOne[Any] | UpdateOne:
         if self.kind == "insert":
@@ -77,7 +82,7 @@ class WriteOp:
     def to_json(self) -> str:
         return json_util.dumps(
             {"collection": self.collection, "kind": self.kind, "filter": self.filter,
-             "update": self.update, "document": self.document, "upsert": self.upsert},
+             "update": self.update, "document": self.document, "upsert": self.upsert, "phase": self.phase},
             json_options=json_util.CANONICAL_JSON_OPTIONS,
         )
 
@@ -85,7 +90,7 @@ class WriteOp:
     def from_json(cls, line: str) -> WriteOp:
         data = json_util.loads(line)
         return cls(data["collection"], data["kind"], data["filter"], data["update"],
-                   data["document"], data["upsert"])
+                   data["document"], data["upsert"], data.get("phase", 1))
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -118,10 +123,10 @@ def write_batch(
     """
     result = WriteResult()
     failed: list[tuple[WriteOp, str]] = []
-    by_collection: dict[str, list[WriteOp]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[WriteOp]] = defaultdict(list)
     for op in ops:
-        by_collection[op.collection].append(op)
-    for collection, pending in by_collection.items():
+        groups[op.phase, op.collection].append(op)
+    for (_, collection), pending in sorted(groups.items(), key=lambda group: group[0][0]):
         attempt = 0
         while pending:
             attempt += 1

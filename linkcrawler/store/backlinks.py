@@ -1,0 +1,103 @@
+"""How backlinks and their events are stored: the documents and the idempotent writes.
+
+Protocol (see ``docs`` in the README, "How events stay exactly-once"):
+
+- a backlink's ``_id`` is derived from (source_url, target_url) (:func:`backlink_id`);
+- it carries ``state_version``, bumped by every recorded change of state;
+- a change from version N is written as an update *conditional on*
+  ``state_version == N`` plus an event whose ``_id`` is ``<backlink id>:<N+1>``,
+  the event first (``phase=0``).
+
+Replaying the same change (a retried write, a crawl re-run after dying half-way)
+meets a version that has moved on (the update matches nothing) and an event id
+that exists (the insert is recognised as already written): nothing is doubled.
+The ``new`` event of a link is always ``<id>:1``, whoever finds it first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from linkcrawler.items import backlink_id
+from linkcrawler.model.urls import host_of, registrable_domain
+from linkcrawler.store.writer import WriteOp
+
+BACKLINKS = "backlinks"
+EVENTS = "link_events"
+#: How many past states a backlink keeps in ``history``.
+HISTORY_LENGTH = 20
+
+
+def event_id(link_id: str, version: int) -> str:
+    return f"{link_id}:{version}"
+
+
+def new_backlink_ops(
+    source_url: str,
+    target_url: str,
+    found_at: datetime,
+    how: str,
+    *,
+    anchor_text: str | None = None,
+    authority: float | None = None,
+    first_seen: datetime | None = None,
+    imported_from: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[WriteOp]:
+    """Writes that make a backlink known (once) and emit its ``new`` event (once).
+
+    A link that is already known keeps its state; only what an import says
+    about it (authority, where it was imported from) is refreshed.
+    """
+    link_id = backlink_id(source_url, target_url)
+    on_insert: dict[str, Any] = {
+        "source_url": source_url,
+        "target_url": target_url,
+        "source_domain": registrable_domain(host_of(source_url)),
+        "status": "pending",
+        "status_reason": how,
+        "state_version": 1,
+        "consecutive_failures": 0,
+        "first_seen": first_seen or found_at,
+        "last_changed": found_at,
+        "history": [{"status": "pending", "at": found_at, "reason": how}],
+        "anchor_text": anchor_text,
+        "rel": [],
+        "priority": None,
+    }
+    update: dict[str, Any] = {"$setOnInsert": on_insert}
+    refresh: dict[str, Any] = dict(extra or {})
+    if authority is not None:
+        refresh["authority"] = authority
+    if refresh:
+        update["$set"] = refresh
+    if imported_from:
+        update["$addToSet"] = {"imported_from": imported_from}
+    event = {
+        "_id": event_id(link_id, 1),
+        "type": "new",
+        "backlink_id": link_id,
+        "source_url": source_url,
+        "target_url": target_url,
+        "from_status": None,
+        "to_status": "pending",
+        "reason": how,
+        "detected_at": found_at,
+        "priority": None,
+        "wayback_url": None,
+    }
+    return [
+        WriteOp.insert_once(EVENTS, event, phase=0),
+        WriteOp.upsert_on(BACKLINKS, {"_id": link_id}, update),
+    ]
+
+
+def due_filter(now: datetime, interval: timedelta | None) -> dict[str, Any]:
+    """The backlinks due for a check: never checked, or checked before ``now - interval``.
+
+    ``interval=None`` means every backlink.
+    """
+    if interval is None:
+        return {}
+    return {"$or": [{"last_checked": None}, {"last_checked": {"$lt": now - interval}}]}
