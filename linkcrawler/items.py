@@ -31,6 +31,9 @@ class KnownLink:
     rel: list[str] = field(default_factory=list)
     authority: float | None = None
     final_url: str | None = None
+    #: The page's validators from the last check, for a conditional re-check.
+    etag: str | None = None
+    last_modified: str | None = None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> KnownLink:
@@ -45,6 +48,8 @@ class KnownLink:
             rel=list(doc.get("rel") or []),
             authority=doc.get("authority"),
             final_url=doc.get("final_url"),
+            etag=doc.get("etag"),
+            last_modified=doc.get("last_modified"),
         )
 
 
@@ -78,3 +83,6 @@ class DiscoveredBacklink:
     found_at: datetime
     anchor_text: str | None = None
     rel: list[str] = field(default_factory=list)
+
+
+# --- site_audit items (pages, broken links) go below this line ---

@@ -55,6 +55,7 @@ def new_backlink_ops(
         "source_url": source_url,
         "target_url": target_url,
         "source_domain": registrable_domain(host_of(source_url)),
+        "target_domain": registrable_domain(host_of(target_url)),
         "status": "pending",
         "status_reason": how,
         "state_version": 1,

@@ -17,6 +17,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("last_checked", ASCENDING)], name="due"),
         IndexModel([("status", ASCENDING)], name="status"),
         IndexModel([("target_url", ASCENDING)], name="target"),
+        IndexModel([("target_domain", ASCENDING)], name="target_domain"),
         IndexModel([("source_domain", ASCENDING)], name="source_domain"),
     ],
     "link_events": [
