@@ -31,3 +31,10 @@ LINKCRAWLER_REDIS_PREFIX = "linkcrawler"
 
 #: The longest ``Retry-After`` (seconds) a host can impose on its download slot.
 LINKCRAWLER_RETRY_AFTER_MAX = 120.0
+
+#: A backlink is due for a re-check this many hours after its last check.
+LINKCRAWLER_RECHECK_HOURS = 24.0
+#: Redirect hops followed from a linking page before giving up.
+LINKCRAWLER_MAX_REDIRECTS = 10
+#: Past states kept in a backlink's ``history``.
+LINKCRAWLER_HISTORY_LENGTH = 20

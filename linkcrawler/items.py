@@ -25,7 +25,9 @@ class KnownLink:
     source_url: str
     target_url: str
     status: str = "pending"
-    state_version: int = 1
+    #: The last status that said something about the link (not error/blocked).
+    settled_status: str | None = None
+    state_version: int = 0
     consecutive_failures: int = 0
     anchor_text: str | None = None
     rel: list[str] = field(default_factory=list)
@@ -42,7 +44,8 @@ class KnownLink:
             source_url=doc["source_url"],
             target_url=doc["target_url"],
             status=doc.get("status", "pending"),
-            state_version=int(doc.get("state_version", 1)),
+            settled_status=doc.get("settled_status"),
+            state_version=int(doc.get("state_version", 0)),
             consecutive_failures=int(doc.get("consecutive_failures", 0)),
             anchor_text=doc.get("anchor_text"),
             rel=list(doc.get("rel") or []),

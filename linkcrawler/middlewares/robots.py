@@ -17,7 +17,9 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from linkcrawler.exceptions import LinkcrawlerError
 
@@ -46,6 +48,14 @@ class _Unavailable:
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware with RFC 9309's error handling."""
 
+    async def robot_parser(self, request: Request) -> Any:
+        # Scrapy 2.19 hands the parser to the first request that waited for
+        # robots.txt and None (allow all) to the others that waited with it: an
+        # awaited Deferred passes None down its chain. Read the settled parser.
+        parser = await super().robot_parser(request)
+        settled = self._parsers.get(urlparse_cached(request).netloc, parser)
+        return parser if isinstance(settled, Deferred) else settled
+
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         self._stats.inc_value("robotstxt/response_count")
         self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
@@ -71,7 +81,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     def _resolve(self, netloc: str, parser: Any) -> None:
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
-        if hasattr(waiting, "callback"):
+        if isinstance(waiting, Deferred):
             waiting.callback(parser)
 
     def process_request_2(self, rp: Any, request: Request) -> None:

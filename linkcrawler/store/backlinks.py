@@ -11,7 +11,7 @@ Protocol (see ``docs`` in the README, "How events stay exactly-once"):
 Replaying the same change (a retried write, a crawl re-run after dying half-way)
 meets a version that has moved on (the update matches nothing) and an event id
 that exists (the insert is recognised as already written): nothing is doubled.
-The ``new`` event of a link is always ``<id>:1``, whoever finds it first.
+The ``new`` event of a link is always ``<id>:0``, whoever finds it first.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linkcrawler.items import backlink_id
+from linkcrawler.model.events import event_key
 from linkcrawler.model.urls import host_of, registrable_domain
 from linkcrawler.store.writer import WriteOp
 
@@ -27,10 +28,6 @@ BACKLINKS = "backlinks"
 EVENTS = "link_events"
 #: How many past states a backlink keeps in ``history``.
 HISTORY_LENGTH = 20
-
-
-def event_id(link_id: str, version: int) -> str:
-    return f"{link_id}:{version}"
 
 
 def new_backlink_ops(
@@ -58,7 +55,7 @@ def new_backlink_ops(
         "target_domain": registrable_domain(host_of(target_url)),
         "status": "pending",
         "status_reason": how,
-        "state_version": 1,
+        "state_version": 0,
         "consecutive_failures": 0,
         "first_seen": first_seen or found_at,
         "last_changed": found_at,
@@ -76,7 +73,7 @@ def new_backlink_ops(
     if imported_from:
         update["$addToSet"] = {"imported_from": imported_from}
     event = {
-        "_id": event_id(link_id, 1),
+        "_id": event_key(link_id, 0),
         "type": "new",
         "backlink_id": link_id,
         "source_url": source_url,

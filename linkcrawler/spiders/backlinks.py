@@ -1,0 +1,307 @@
+"""Spider ``backlinks``: re-verify known linking pages and say what state each link is in.
+
+It reads the backlinks that are due from MongoDB, fetches each linking page once
+(however many known links it carries), follows redirects itself so the whole
+chain is recorded, and yields one :class:`~linkcrawler.items.BacklinkCheck` per
+known link. What a response means is decided by the pure functions of
+:mod:`linkcrawler.model`; the state pipeline turns checks into state changes and
+events.
+
+Arguments: ``-a all=1`` checks every link, not only those due; ``-a limit=N``
+stops after N linking pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.asyncio import run_in_thread
+from twisted.python.failure import Failure
+
+from linkcrawler import defaults
+from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink
+from linkcrawler.middlewares.address_guard import AddressRefused
+from linkcrawler.middlewares.robots import RobotsDisallowed
+from linkcrawler.model.page import PageAnalysis, analyze_page
+from linkcrawler.model.urls import host_of, normalize_url
+from linkcrawler.model.verdict import (
+    Verdict,
+    classify_backlink,
+    classify_failure,
+    classify_http_status,
+)
+from linkcrawler.store import Store, open_store
+from linkcrawler.store.backlinks import due_filter
+from linkcrawler.store.indexes import ensure_indexes
+
+logger = logging.getLogger(__name__)
+
+#: Fields of a backlink document the spider needs.
+_PROJECTION = {
+    "source_url": 1, "target_url": 1, "status": 1, "settled_status": 1, "state_version": 1, "consecutive_failures": 1,
+    "anchor_text": 1, "rel": 1, "authority": 1, "final_url": 1, "etag": 1, "last_modified": 1,
+}
+_READ_CHUNK = 1000
+
+
+def group_by_page(docs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, list[KnownLink]]]:
+    """(source_url, its links) from backlink documents sorted by source_url."""
+    for source_url, group in itertools.groupby(docs, key=lambda doc: doc["source_url"]):
+        yield source_url, [KnownLink.from_document(doc) for doc in group]
+
+
+def own_domain_matcher(domains: list[str]) -> Any:
+    """A predicate: is this URL on one of ``domains`` (a domain or any of its subdomains)?"""
+    suffixes = tuple(sorted({d.strip().lower().lstrip(".") for d in domains if d.strip()}))
+
+    def is_own(url: str) -> bool:
+        host = host_of(url)
+        return any(host == d or host.endswith("." + d) for d in suffixes)
+
+    return is_own
+
+
+class BacklinksSpider(scrapy.Spider):
+    name = "backlinks"
+    custom_settings = {
+        "ITEM_PIPELINES": {
+            "pipelines.backlink_state.BacklinkStatePipeline": 300,
+            "pipelines.mongo.MongoWriterPipeline": 800,
+        },
+        # Redirects are followed by the spider itself, so every hop is recorded
+        # and none is swallowed by the duplicate filter.
+        "REDIRECT_ENABLED": False,
+        "METAREFRESH_ENABLED": False,
+    }
+
+    def __init__(self, all: str | None = None, limit: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_all = str(all or "").lower() in {"1", "true", "yes"}
+        self.page_limit = int(limit) if limit else None
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.recheck_after = timedelta(
+            hours=settings.getfloat("LINKCRAWLER_RECHECK_HOURS", defaults.LINKCRAWLER_RECHECK_HOURS)
+        )
+        spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS", defaults.LINKCRAWLER_MAX_REDIRECTS)
+        spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
+        crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.store = await run_in_thread(open_store, self.settings)
+        await run_in_thread(ensure_indexes, self.store.db, ["backlinks", "link_events"])
+        if not self.own_domains:
+            self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
+        self.is_own = own_domain_matcher(self.own_domains)
+        now = datetime.now(timezone.utc)
+        query = due_filter(now, None if self.check_all else self.recheck_after)
+        cursor = self.store.db.backlinks.find(query, _PROJECTION).sort([("source_url", 1), ("target_url", 1)])
+        pages = group_by_page(itertools.chain.from_iterable(self._chunks(cursor)))
+        count = 0
+        while True:
+            # Reading the cursor blocks: do it a chunk of pages at a time, in a thread.
+            batch = await run_in_thread(lambda: list(itertools.islice(pages, 200)))
+            if not batch:
+                break
+            for source_url, links in batch:
+                yield self.page_request(source_url, links)
+                count += 1
+                if self.page_limit and count >= self.page_limit:
+                    return
+        logger.info("backlinks: %d linking pages to check", count)
+
+    @staticmethod
+    def _chunks(cursor: Any) -> Iterator[list[dict[str, Any]]]:
+        while chunk := list(itertools.islice(cursor, _READ_CHUNK)):
+            yield chunk
+
+    def spider_closed(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    # --- requests ---------------------------------------------------------------
+
+    def page_request(
+        self, url: str, links: list[KnownLink], chain: list[dict[str, Any]] | None = None
+    ) -> scrapy.Request:
+        headers = {}
+        if chain is None:
+            headers = conditional_headers(links)
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            headers=headers,
+            dont_filter=True,
+            meta={
+                "links": links,
+                "chain": chain or [],
+                "handle_httpstatus_all": True,
+                "dont_redirect": True,
+            },
+        )
+
+    # --- responses --------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        links: list[KnownLink] = response.meta["links"]
+        chain: list[dict[str, Any]] = response.meta["chain"]
+        now = datetime.now(timezone.utc)
+        if 300 <= response.status < 400 and response.status != 304:
+            yield from self.follow_redirect(response, links, chain, now)
+            return
+        if response.status == 304 and not chain:
+            for link in links:
+                yield self.check(link, link.status, "not modified since the last check", now,
+                                 response, chain, not_modified=True)
+            return
+        verdict = classify_http_status(response.status, _header(response, "Retry-After"))
+        if verdict is not None:
+            if chain and verdict.status == "page_gone":
+                verdict = Verdict("redirected", f"redirects to {response.url}, which answers HTTP {response.status}")
+            for link in links:
+                yield self.check(link, verdict.status, verdict.reason, now, response, chain,
+                                 failed=verdict.status == "error")
+            return
+        page = analyze_page(
+            response.url, response.body, _headers(response),
+            targets=[link.target_url for link in links],
+        )
+        for link in links:
+            verdict = classify_backlink(page, link.target_url, response.url)
+            if chain and verdict.status == "removed":
+                verdict = Verdict("redirected", f"redirects to {response.url}, which has no link to {link.target_url}",
+                                  verdict.anchor_text, verdict.rel)
+            yield self.check(link, verdict.status, verdict.reason, now, response, chain,
+                             anchor_text=verdict.anchor_text, rel=list(verdict.rel or ()))
+        yield from self.discover(page, links, now)
+
+    def follow_redirect(
+        self, response: Response, links: list[KnownLink], chain: list[dict[str, Any]], now: datetime
+    ) -> Iterator[Any]:
+        hops = [*chain, {"url": response.url, "status": response.status}]
+        location = _header(response, "Location")
+        problem = None
+        if not location:
+            problem = f"HTTP {response.status} without a Location header"
+        else:
+            try:
+                target = normalize_url(response.urljoin(location))
+            except ValueError:
+                problem = f"redirects to an unusable URL: {location[:200]!r}"
+            else:
+                seen = {normalize_url(hop["url"]) for hop in hops}
+                if target in seen:
+                    problem = "redirect loop: " + " -> ".join(hop["url"] for hop in hops) + f" -> {target}"
+                elif len(hops) > self.max_redirects:
+                    problem = f"more than {self.max_redirects} redirects"
+        if problem is None:
+            yield self.page_request(target, links, hops)
+            return
+        for link in links:
+            yield self.check(link, "error", problem, now, response, hops, failed=True, final=False)
+
+    def page_failed(self, failure: Failure) -> Iterator[BacklinkCheck]:
+        request = failure.request  # type: ignore[attr-defined]
+        links: list[KnownLink] = request.meta["links"]
+        chain: list[dict[str, Any]] = request.meta["chain"]
+        now = datetime.now(timezone.utc)
+        exc = failure.value
+        if isinstance(exc, (AddressRefused, RobotsDisallowed)):
+            status, reason, failed = "blocked", str(exc), False
+        else:
+            verdict = classify_failure(exc)
+            status, reason, failed = verdict.status, verdict.reason, verdict.status == "error"
+        for link in links:
+            yield BacklinkCheck(
+                link=link, status=status, reason=reason, checked_at=now, final_url=request.url,
+                redirect_chain=chain, failed=failed,
+            )
+
+    def discover(self, page: PageAnalysis, links: list[KnownLink], now: datetime) -> Iterator[DiscoveredBacklink]:
+        """Links to our own domains on the page that are not known yet."""
+        known = {link.target_url for link in links}
+        found: dict[str, DiscoveredBacklink] = {}
+        for link in page.links:
+            if link.url in known or link.url in found or not self.is_own(link.url):
+                continue
+            found[link.url] = DiscoveredBacklink(
+                source_url=page.url, target_url=link.url, found_at=now,
+                anchor_text=link.anchor_text or None, rel=list(link.rel),
+            )
+        yield from found.values()
+
+    def check(
+        self,
+        link: KnownLink,
+        status: str,
+        reason: str,
+        now: datetime,
+        response: Response,
+        chain: list[dict[str, Any]],
+        *,
+        anchor_text: str | None = None,
+        rel: list[str] | None = None,
+        failed: bool = False,
+        not_modified: bool = False,
+        final: bool = True,
+    ) -> BacklinkCheck:
+        return BacklinkCheck(
+            link=link,
+            status=status,
+            reason=reason,
+            checked_at=now,
+            anchor_text=anchor_text,
+            rel=rel or [],
+            http_status=response.status,
+            final_url=response.url if final else None,
+            redirect_chain=chain,
+            etag=_header(response, "ETag") if final else None,
+            last_modified=_header(response, "Last-Modified") if final else None,
+            not_modified=not_modified,
+            failed=failed,
+        )
+
+
+def conditional_headers(links: list[KnownLink]) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for a page whose links were all checked with one validator.
+
+    A page with a link never checked (or checked against another version of the
+    page) must be fetched whole: a 304 would say nothing about that link.
+    """
+    etags = {link.etag for link in links}
+    modified = {link.last_modified for link in links}
+    if any(link.status == "pending" for link in links) or len(etags) > 1 or len(modified) > 1:
+        return {}
+    headers = {}
+    if (etag := etags.pop()):
+        headers["If-None-Match"] = etag
+    if (last_modified := modified.pop()):
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+def _headers(response: Response) -> dict[str, list[str]]:
+    return {
+        key.decode("latin-1").lower(): [v.decode("latin-1") for v in values]
+        for key, values in response.headers.items()
+    }
+

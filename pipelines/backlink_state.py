@@ -1,0 +1,168 @@
+"""BacklinkStatePipeline: turn each check into a backlink's new state and its event.
+
+A :class:`~linkcrawler.items.BacklinkCheck` (what a page says about a link now)
+becomes a :class:`BacklinkUpdate`: the new state, the event of the transition if
+the contract's table names one, and the idempotent writes that record both
+(:mod:`linkcrawler.store.backlinks` explains why they can be replayed safely).
+The MongoWriterPipeline then writes them in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from linkcrawler import defaults
+from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink
+from linkcrawler.model.events import build_event, changed_fields, lost_priority, settled_status
+from linkcrawler.model.page import NOT_FOLLOWED_RELS
+from linkcrawler.model.status import PRESENT_STATUSES, as_status
+from linkcrawler.model.verdict import Verdict, apply_failure_policy
+from linkcrawler.store.backlinks import BACKLINKS, EVENTS, new_backlink_ops
+from linkcrawler.store.mapping import write_ops
+from linkcrawler.store.writer import WriteOp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BacklinkUpdate:
+    """The outcome of one check: the state written and the event emitted (if any)."""
+
+    backlink_id: str
+    source_url: str
+    target_url: str
+    from_status: str
+    to_status: str
+    reason: str
+    event: dict[str, Any] | None
+    ops: list[WriteOp] = field(default_factory=list, repr=False)
+
+
+@write_ops.register
+def _(item: BacklinkUpdate) -> list[WriteOp]:
+    return item.ops
+
+
+@write_ops.register
+def _(item: DiscoveredBacklink) -> list[WriteOp]:
+    return new_backlink_ops(
+        item.source_url, item.target_url, item.found_at,
+        "found on a checked page", anchor_text=item.anchor_text,
+    )
+
+
+def _followed(rel: list[str]) -> bool:
+    return NOT_FOLLOWED_RELS.isdisjoint(rel)
+
+
+def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> BacklinkUpdate:
+    """The new state of ``check.link``, its event, and the writes for both (pure)."""
+    link: KnownLink = check.link
+    now = check.checked_at
+    if check.not_modified:
+        status, failures = as_status(link.status), 0
+    else:
+        status, failures = apply_failure_policy(
+            Verdict(as_status(check.status), check.reason), link.consecutive_failures, lost_after
+        )
+    present = status in PRESENT_STATUSES and not check.not_modified
+    anchor_text = check.anchor_text if present else link.anchor_text
+    rel = list(check.rel) if present else link.rel
+    was_present = as_status(link.status) in PRESENT_STATUSES
+    changed = (
+        changed_fields({"anchor_text": link.anchor_text, "rel": link.rel}, {"anchor_text": anchor_text, "rel": rel})
+        if present and was_present else frozenset()
+    )
+    reason = check.reason
+    if status == "unreachable":
+        reason = f"{reason} ({failures} checks in a row)"
+    from_settled = link.settled_status or link.status
+    new_version = link.state_version + 1
+    event = build_event(
+        backlink_id=link.id,
+        state_version=new_version,
+        source_url=link.source_url,
+        target_url=link.target_url,
+        from_status=from_settled,
+        to_status=status,
+        reason=reason,
+        detected_at=now,
+        changed=changed,
+        authority=link.authority,
+        rel_was_followed=_followed(link.rel),
+    )
+    state: dict[str, Any] = {
+        "last_checked": now,
+        "consecutive_failures": failures,
+        "http_status": check.http_status,
+    }
+    if not check.not_modified:
+        state |= {
+            "status_reason": reason,
+            "final_url": check.final_url,
+            "redirect_chain": check.redirect_chain,
+            "etag": check.etag,
+            "last_modified": check.last_modified,
+        }
+    if present:
+        state |= {"anchor_text": anchor_text, "rel": rel}
+    update: dict[str, Any] = {"$set": state}
+    ops: list[WriteOp] = []
+    if status != link.status or changed or event is not None:
+        state |= {
+            "status": status.value,
+            "settled_status": settled_status(link.settled_status, status).value,
+            "state_version": new_version,
+            "last_changed": now,
+            "priority": lost_priority(link.authority, _followed(link.rel), status),
+        }
+        update["$push"] = {"history": {"$each": [{"status": status.value, "at": now, "reason": reason}],
+                                       "$slice": -history_length}}
+        if event is not None:
+            ops.append(WriteOp.insert_once(EVENTS, event, phase=0))
+    ops.append(WriteOp.update_if(BACKLINKS, {"_id": link.id, "state_version": link.state_version}, update))
+    return BacklinkUpdate(
+        backlink_id=link.id, source_url=link.source_url, target_url=link.target_url,
+        from_status=link.status, to_status=status.value, reason=reason, event=event, ops=ops,
+    )
+
+
+class BacklinkStatePipeline:
+    """Item pipeline: ``BacklinkCheck`` in, ``BacklinkUpdate`` out (other items pass)."""
+
+    def __init__(self, lost_after: int = defaults.LINKCRAWLER_LOST_AFTER,
+                 history_length: int = defaults.LINKCRAWLER_HISTORY_LENGTH, stats: Any = None) -> None:
+        if lost_after < 1:
+            raise ValueError(f"LINKCRAWLER_LOST_AFTER must be at least 1, got {lost_after}")
+        self.lost_after = lost_after
+        self.history_length = history_length
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BacklinkStatePipeline:
+        settings = crawler.settings
+        return cls(
+            lost_after=settings.getint("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER),
+            history_length=settings.getint("LINKCRAWLER_HISTORY_LENGTH", defaults.LINKCRAWLER_HISTORY_LENGTH),
+            stats=crawler.stats,
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, DiscoveredBacklink):
+            self._count("linkcrawler/backlinks/discovered")
+            return item
+        if not isinstance(item, BacklinkCheck):
+            return item
+        update = plan_update(item, self.lost_after, self.history_length)
+        self._count(f"linkcrawler/backlinks/status/{update.to_status}")
+        if update.event is not None:
+            self._count(f"linkcrawler/backlinks/events/{update.event['type']}")
+        return update
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
