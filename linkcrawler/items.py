@@ -89,3 +89,66 @@ class DiscoveredBacklink:
 
 
 # --- site_audit items (pages, broken links) go below this line ---
+
+
+@dataclass(slots=True)
+class AuditedPage:
+    """One URL of the audited site and what it answered (a ``pages`` document)."""
+
+    url: str
+    site: str
+    status: int | str
+    """The URL's own HTTP status, or an error kind (``redirect_loop``, ``dns_error``...)."""
+    crawled_at: datetime
+    final_status: int | str | None = None
+    final_url: str | None = None
+    redirect_chain: list[dict[str, Any]] = field(default_factory=list)
+    redirect_loop: bool = False
+    content_type: str | None = None
+    title: str | None = None
+    canonical: str | None = None
+    noindex: bool = False
+    depth: int | None = None
+    """Clicks from the start URL; ``None`` for a page reached only through the sitemap."""
+    found_by: str = "link"
+    """``start``, ``link``, ``redirect`` (a hop of a redirect) or ``sitemap``."""
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class BrokenLink:
+    """A link on a page of the site whose target is broken (a ``broken_links`` document)."""
+
+    page_url: str
+    link_url: str
+    status: int | str
+    kind: str
+    """``internal`` or ``external``."""
+    site: str
+    seen_at: datetime
+    anchor_text: str = ""
+    final_url: str | None = None
+    """Where the link's redirects led, when it redirects."""
+
+
+@dataclass(slots=True)
+class RedirectedLink:
+    """An internal link that points at a redirect instead of the final URL."""
+
+    page_url: str
+    link_url: str
+    final_url: str
+    redirects: int
+    site: str
+    seen_at: datetime
+    anchor_text: str = ""
+
+
+@dataclass(slots=True)
+class AuditTotals:
+    """What is only known once the crawl is over: inlinks and sitemap membership of each page."""
+
+    site: str
+    counted_at: datetime
+    pages: list[tuple[str, int, bool]] = field(default_factory=list)
+    """(url, inlinks, in_sitemap) for every URL the audit recorded."""

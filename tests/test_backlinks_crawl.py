@@ -130,6 +130,9 @@ def test_first_check_reaches_every_status(site: Site) -> None:
         "base": "/base.html", "protocol_relative": "/protocol-relative.html",
     }.items()}
     ids["dropped"] = site.know("/drop", f"{OUR}/a")
+    write(w, "moved-to-gone.html", status=301, headers={"Location": "/nowhere.html"})
+    ids["moved_to_gone"] = site.know("/moved-to-gone.html", f"{OUR}/a")
+    ids["long_chain"] = site.know("/chain/12", f"{OUR}/a")
 
     result = yield site.crawl()
 
@@ -138,7 +141,7 @@ def test_first_check_reaches_every_status(site: Site) -> None:
         "xrobots": "noindex", "canonical": "canonicalized", "script": "removed", "gone404": "page_gone",
         "gone410": "page_gone", "moved": "live", "moved_away": "redirected", "loop": "error",
         "forbidden": "blocked", "robots": "blocked", "broken": "error", "dropped": "error",
-        "base": "live", "protocol_relative": "live",
+        "base": "live", "protocol_relative": "live", "moved_to_gone": "page_gone", "long_chain": "error",
     }
     found = {name: site.status(link_id)["status"] for name, link_id in ids.items()}
     assert found == expected
@@ -147,6 +150,10 @@ def test_first_check_reaches_every_status(site: Site) -> None:
     assert moved["redirect_chain"] == [{"url": site.url("/moved.html"), "status": 301}]
     assert moved["anchor_text"] == "Moved but here"
     assert "loop" in site.status(ids["loop"])["status_reason"]
+    assert site.status(ids["moved_to_gone"])["status_reason"] == f"redirects to {site.url('/nowhere.html')}, which answers HTTP 404"
+    long_chain = site.status(ids["long_chain"])
+    assert long_chain["status_reason"] == "too many redirects (more than 10)"
+    assert len(long_chain["redirect_chain"]) == 11
     assert "script" in site.status(ids["script"])["status_reason"]
     assert site.status(ids["robots"])["status_reason"].startswith("robots.txt")
     assert site.status(ids["sponsored"])["rel"] == ["ugc", "sponsored"]

@@ -76,7 +76,7 @@ def test_crawl_with_unreachable_mongo_uri_fails_before_fetching(mockserver: Mock
     done = scrapy("crawl", "backlinks", "-s", "MONGO_CONNECT_TIMEOUT=1",
                   "-s", "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=1", env={"MONGO_URI": uri})
     assert done.returncode != 0
-    assert f"cannot reach MongoDB at mongodb://crawler:***@127.0.0.1" in done.stderr
+    assert "cannot reach MongoDB at mongodb://crawler:***@127.0.0.1" in done.stderr
     assert "hunter2" not in done.stderr
     assert mockserver.hits() == {}
 

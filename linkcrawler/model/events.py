@@ -150,27 +150,27 @@ def _rel_set(value: Any) -> frozenset[str]:
 
 
 def event_key(backlink_id: object, state_version: int) -> str:
-    """The ``_id`` of the event of a backlink's ``state_version``-th status change.
+    """The ``_id`` of the event of a backlink's ``state_version``-th recorded change.
 
-    Protocol (one transition, one event, whatever is retried or replayed):
+    Protocol (one transition, one event, whatever is retried or replayed; the
+    writes are built in :mod:`linkcrawler.store.backlinks` and
+    :mod:`pipelines.backlink_state`):
 
-    1. The backlink carries ``state_version``, the number of status changes it has
-       had (0 at import, where the ``new`` event gets key ``id:0``).
-    2. A check that changes the status reads version ``N`` and writes the new state
-       with a conditional update, ``filter={_id, state_version: N}``,
-       ``$set: {status..., state_version: N + 1, pending_event: <event>}`` -- the
-       event travels in the same single-document (atomic) write.
-    3. It then upserts the event into ``link_events`` with
-       ``_id = event_key(id, N + 1)`` and ``$setOnInsert``, and finally ``$unset``\\ s
-       ``pending_event`` with ``filter={_id, state_version: N + 1}``.
+    1. The backlink carries ``state_version``: 0 at import, where the ``new`` event
+       gets key ``id:0``; each recorded change of state adds one.
+    2. A check that changes the state of a backlink read at version ``N`` writes,
+       in this order, the event with ``_id = event_key(id, N + 1)`` (an insert: a
+       duplicate key means "already written"), then the new state with an update
+       conditional on ``state_version == N`` that sets it to ``N + 1``.
 
-    A retried write finds the key taken and inserts nothing. A check replayed
-    after a crash fails the condition of step 2 (the version moved on), re-reads the
-    backlink, flushes any ``pending_event`` left by the crash (step 3), and finds no
-    change left to record. A real change later (live -> removed -> live -> removed)
-    has versions N+1, N+2, N+3: three keys, three events. The key leaves the statuses
-    out on purpose: if a replay saw a different outcome for version N+1, two events
-    with two keys would describe one transition.
+    A retried write finds the key taken and inserts nothing. A crawl that died
+    after the event and before the state finds version ``N`` again, derives the
+    same transition and the same key: the event is not doubled and the state is
+    written. A crawl that died after both finds the link no longer due, or a
+    version that moved on. A real change later (live -> removed -> live ->
+    removed) has versions N+1, N+2, N+3: three keys, three events. The key leaves
+    the statuses out on purpose: if a replay saw a different outcome for version
+    N+1, two events with two keys would describe one transition.
     """
     if isinstance(state_version, bool) or not isinstance(state_version, int) or state_version < 0:
         raise ValueError(f"state_version must be a non-negative int, got {state_version!r}")

@@ -5,7 +5,14 @@ and a handful of tree walks done in C (no ``LinkExtractor``, no Selector per lin
 Links are kept as written and normalized only when asked for: the backlink spider
 asks "is there a link to T?" (:meth:`PageAnalysis.links_to`), which normalizes just
 the hrefs that can point to T's host; a site audit asks for every link
-(:attr:`PageAnalysis.links`), normalized once through a shared cache.
+(:attr:`PageAnalysis.links`), normalized once through a shared cache. The texts
+that only a missing link needs (scripts, ``on*`` handlers, comments, visible text,
+to say "the target appears only in a script") are extracted on demand.
+
+Robust by construction: an unknown or non-text charset is skipped, NUL bytes are
+dropped, binary bodies are not parsed, at most :data:`MAX_LINKS` links are kept, and
+a document nested deeper than libxml2 will go (2048) has its links read by a
+tolerant scan of the source (:attr:`PageAnalysis.parsed_fully` is then False).
 
 Robots and canonical signals are read the way Google reads them, because the
 value of a backlink is its value to a search engine: ``robots`` and ``googlebot``
@@ -39,15 +46,17 @@ from w3lib.encoding import (
 from linkcrawler.model.urls import normalize_url
 
 __all__ = [
+    "CHALLENGE_MAX_LINKS",
     "MAX_ANCHOR_CHARS",
     "MAX_LINKS",
     "NOT_FOLLOWED_RELS",
+    "RELEVANT_AGENTS",
+    "ROBOTS_META_NAMES",
     "SEEN_IN_PHRASES",
     "HeadersLike",
     "Link",
     "PageAnalysis",
     "analyze_page",
-    "CHALLENGE_MAX_LINKS",
     "detect_challenge",
     "normalize_headers",
     "robots_directives",
@@ -234,16 +243,16 @@ class PageAnalysis:
         if not self.is_html:
             return {"visible": self.source_text}
         root = _parse_html(self.source_text)
-        if root is None:
-            return {}
-        texts = {
-            "script": "\n".join(s.text for s in root.iter("script") if s.text and s.text.strip()),
-            "handler": "\n".join(root.xpath("//@*[starts-with(name(), 'on')]")),
-            "comment": "\n".join(c.text or "" for c in root.iter(etree.Comment)),
-        }
-        etree.strip_elements(root, "script", "style", etree.Comment, with_tail=False)
-        body = root.find("body")
-        texts["visible"] = "".join((body if body is not None else root).itertext())
+        texts: dict[str, str] = {}
+        if root is not None:
+            texts["script"] = "\n".join(
+                s.text for s in root.iter("script") if s.text and s.text.strip()
+            )
+            texts["handler"] = "\n".join(root.xpath("//@*[starts-with(name(), 'on')]"))
+            texts["comment"] = "\n".join(c.text or "" for c in root.iter(etree.Comment))
+            etree.strip_elements(root, "script", "style", etree.Comment, with_tail=False)
+            body = root.find("body")
+            texts["visible"] = "".join((body if body is not None else root).itertext())
         if not self.parsed_fully:
             # The tree stops where libxml2 gave up; the source goes on.
             texts["visible"] = html.unescape(
@@ -307,7 +316,7 @@ class PageAnalysis:
         relative_may_match = self._base_host == host
         matches = []
         for raw in self.raw_links:
-            href, lowered = raw[0], raw[1]
+            lowered = raw[1]
             if _is_relative(lowered):
                 if not relative_may_match:
                     continue
@@ -339,9 +348,12 @@ class PageAnalysis:
         return tuple(places)
 
     def _resolve(self, raw: _RawLink) -> Link | None:
-        href, _, rel, anchor, tag = raw
+        href, lowered, rel, anchor, tag = raw
         try:
-            url = _normalize_cached(urljoin(self.base_url, href))
+            if lowered.startswith(("http://", "https://")):
+                url = _normalize_cached(href)  # absolute: one cache entry across pages
+            else:
+                url = _normalize_cached(urljoin(self.base_url, href))
         except ValueError:
             return None
         return Link(url=url, href=href, rel=rel, anchor_text=anchor, tag=tag)
@@ -422,7 +434,7 @@ def _try_decode(body: bytes, encoding: str | None) -> str | None:
 def _decode(body: bytes, content_type: str | None, hint: str | None) -> tuple[str, str]:
     """Decode like a browser, never raising: BOM, hint, header, meta, then UTF-8/cp1252."""
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         text = _try_decode(body[len(bom) :], bom_encoding)
         if text is not None:
             return text, bom_encoding
@@ -470,9 +482,7 @@ _HIDDEN_RE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ANCHOR_RE = re.compile(r"<(a|area)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
-_ATTRIBUTE_RE = re.compile(
-    r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?"""
-)
+_ATTRIBUTE_RE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _ANCHOR_END_RE = re.compile(r"</a\s*>|<a\b", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
 _ALT_RE = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -506,7 +516,13 @@ def _scan_links(text: str) -> list[tuple[str, dict[str, str], str]]:
     return found
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _squash(text: str, limit: int = MAX_ANCHOR_CHARS) -> str:
+    """Whitespace runs to one space, control characters out (texts reach logs), capped."""
+    if not text.isprintable():
+        text = _CONTROL_RE.sub(" ", text)
     return " ".join(text.split())[:limit]
 
 
@@ -607,7 +623,9 @@ def detect_challenge(
     fields = normalize_headers(headers)
     if any("challenge" in v.lower() for v in fields.get("cf-mitigated", ())):
         return "cloudflare"
-    if any(v.strip().lower() in ("challenge", "captcha") for v in fields.get("x-amzn-waf-action", ())):
+    if any(
+        v.strip().lower() in ("challenge", "captcha") for v in fields.get("x-amzn-waf-action", ())
+    ):
         return "aws-waf"
     if link_count is not None and link_count > CHALLENGE_MAX_LINKS:
         return None
@@ -663,7 +681,11 @@ def analyze_page(
         textual = media_type.startswith("text/") or media_type.endswith(("json", "javascript"))
         if not textual or binary:
             return PageAnalysis(url=page_url, base_url=url, content_type=media_type, is_html=False)
-        text, used = (body, encoding) if isinstance(body, str) else _decode(raw, content_type_header, encoding)
+        text, used = (
+            (body, encoding)
+            if isinstance(body, str)
+            else _decode(raw, content_type_header, encoding)
+        )
         return PageAnalysis(
             url=page_url,
             base_url=url,
@@ -705,7 +727,9 @@ def analyze_page(
             href = base.get("href")
             if href is not None:
                 candidate = urljoin(url, _clean_href(href))
-                if _SCHEME_RE.match(candidate) and candidate.lower().startswith(("http:", "https:")):
+                if _SCHEME_RE.match(candidate) and candidate.lower().startswith(
+                    ("http:", "https:")
+                ):
                     base_url = candidate
                 break
 
@@ -715,7 +739,9 @@ def analyze_page(
             if name in ROBOTS_META_NAMES:
                 tokens = {t for t in _TOKEN_SPLIT_RE.split(content.lower()) if t}
                 meta_directives.setdefault(name, set()).update(tokens)
-            elif (meta.get("http-equiv") or "").strip().lower() == "refresh" and refresh_url is None:
+            elif (
+                meta.get("http-equiv") or ""
+            ).strip().lower() == "refresh" and refresh_url is None:
                 refresh_delay, refresh_url = _parse_refresh(content, base_url)
 
         head = root.find("head")
@@ -746,7 +772,9 @@ def analyze_page(
                 javascript_urls.append(href)
             return None
         link_count += 1
-        if link_count > max_links and not (tracked and _could_point_to(lowered, tracked, base_host)):
+        if link_count > max_links and not (
+            tracked and _could_point_to(lowered, tracked, base_host)
+        ):
             return None
         return href, lowered
 

@@ -53,9 +53,9 @@ from urllib.parse import urlsplit
 
 from linkcrawler.defaults import LINKCRAWLER_LOST_AFTER
 from linkcrawler.model.page import (
-    MAX_LINKS,
     SEEN_IN_PHRASES,
     HeadersLike,
+    Link,
     PageAnalysis,
     detect_challenge,
 )
@@ -108,7 +108,7 @@ class Verdict:
 
     @property
     def is_failure(self) -> bool:
-        """Whether this outcome counts towards ``unreachable`` (see :func:`apply_failure_policy`)."""
+        """Whether this outcome counts towards ``unreachable`` (:func:`apply_failure_policy`)."""
         return self.status in (Status.ERROR, Status.UNREACHABLE)
 
 
@@ -146,8 +146,7 @@ def _page_identity(url: str) -> tuple[str, int | None, str, str]:
         for pair in parts.query.split("&")
         if pair
         and not (
-            (name := pair.split("=", 1)[0].lower()).startswith("utm_")
-            or name in _TRACKING_PARAMS
+            (name := pair.split("=", 1)[0].lower()).startswith("utm_") or name in _TRACKING_PARAMS
         )
     )
     return host, parts.port, path, query
@@ -172,9 +171,7 @@ def _joined(phrases: Sequence[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def classify_backlink(
-    page: PageAnalysis, target_url: str, page_url: str | None = None
-) -> Verdict:
+def classify_backlink(page: PageAnalysis, target_url: str, page_url: str | None = None) -> Verdict:
     """The state of the link to ``target_url`` on a page that answered 2xx.
 
     ``page_url`` is where the check started (the backlink's ``source_url``); when
@@ -190,7 +187,7 @@ def classify_backlink(
     return _absent(page, target, page_url)
 
 
-def _present(page: PageAnalysis, target: str, matches: Sequence[Any]) -> Verdict:
+def _present(page: PageAnalysis, target: str, matches: Sequence[Link]) -> Verdict:
     followed = [link for link in matches if link.followed]
     chosen = followed[0] if followed else matches[0]
     reasons: dict[Status, str] = {}
@@ -233,7 +230,8 @@ def _absent(page: PageAnalysis, target: str, page_url: str | None) -> Verdict:
         detail += f" ({page.content_type or 'not HTML'})"
     host = (urlsplit(target).hostname or "").lower()
     if page.links_truncated and host not in page.tracked_hosts:
-        detail += f" (only the first {MAX_LINKS:,} of {page.link_count:,} links were read)"
+        kept = len(page.raw_links)
+        detail += f" (only the first {kept:,} of {page.link_count:,} links were read)"
     source = _normalized_or_none(page_url)
     if source is not None and not same_page(source, page.url):
         extra["final_url"] = page.url
@@ -307,50 +305,136 @@ def classify_http_status(
 # so specific causes (TLS inside ResponseNeverReceived) beat generic wrappers.
 # Names are matched against every class of each exception's MRO, qualified and bare.
 _FAILURE_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("tls_certificate", "TLS certificate verification failed", frozenset({
-        "ssl.SSLCertVerificationError", "SSLCertVerificationError",
-        "service_identity.exceptions.VerificationError", "VerificationError",
-        "service_identity.exceptions.CertificateError",
-        "twisted.internet.error.CertificateError", "twisted.internet.error.VerifyError",
-        "twisted.internet.error.PeerVerifyError", "PeerVerifyError", "VerifyError",
-    })),
-    ("tls", "TLS error", frozenset({
-        "OpenSSL.SSL.Error", "SSL.Error", "ssl.SSLError", "SSLError",
-        "twisted.internet.error.SSLError", "OpenSSL.SSL.ZeroReturnError",
-    })),
-    ("dns", "DNS lookup failed", frozenset({
-        "DNSLookupError", "CannotResolveHostError", "socket.gaierror", "gaierror",
-        "UnknownHostError",
-    })),
-    ("refused", "connection refused", frozenset({
-        "ConnectionRefusedError", "DownloadConnectionRefusedError",
-    })),
+    (
+        "tls_certificate",
+        "TLS certificate verification failed",
+        frozenset(
+            {
+                "ssl.SSLCertVerificationError",
+                "SSLCertVerificationError",
+                "service_identity.exceptions.VerificationError",
+                "VerificationError",
+                "service_identity.exceptions.CertificateError",
+                "twisted.internet.error.CertificateError",
+                "twisted.internet.error.VerifyError",
+                "twisted.internet.error.PeerVerifyError",
+                "PeerVerifyError",
+                "VerifyError",
+            }
+        ),
+    ),
+    (
+        "tls",
+        "TLS error",
+        frozenset(
+            {
+                "OpenSSL.SSL.Error",
+                "SSL.Error",
+                "ssl.SSLError",
+                "SSLError",
+                "twisted.internet.error.SSLError",
+                "OpenSSL.SSL.ZeroReturnError",
+            }
+        ),
+    ),
+    (
+        "dns",
+        "DNS lookup failed",
+        frozenset(
+            {
+                "DNSLookupError",
+                "CannotResolveHostError",
+                "socket.gaierror",
+                "gaierror",
+                "UnknownHostError",
+            }
+        ),
+    ),
+    (
+        "refused",
+        "connection refused",
+        frozenset(
+            {
+                "ConnectionRefusedError",
+                "DownloadConnectionRefusedError",
+            }
+        ),
+    ),
     ("no_route", "no route to host", frozenset({"NoRouteError"})),
     ("connect_timeout", "connection timed out", frozenset({"TCPTimedOutError"})),
-    ("timeout", "download timed out", frozenset({
-        "TimeoutError", "DownloadTimeoutError", "ReadTimeout", "ConnectTimeout",
-    })),
+    (
+        "timeout",
+        "download timed out",
+        frozenset(
+            {
+                "TimeoutError",
+                "DownloadTimeoutError",
+                "ReadTimeout",
+                "ConnectTimeout",
+            }
+        ),
+    ),
     ("too_large", "response too large", frozenset()),  # by message, see below
-    ("data_loss", "response truncated", frozenset({
-        "ResponseDataLossError", "_DataLoss", "PotentialDataLoss",
-    })),
+    (
+        "data_loss",
+        "response truncated",
+        frozenset(
+            {
+                "ResponseDataLossError",
+                "_DataLoss",
+                "PotentialDataLoss",
+            }
+        ),
+    ),
     ("reset", "connection reset", frozenset({"ConnectionResetError"})),
     ("no_response", "no response (connection closed)", frozenset({"ResponseNeverReceived"})),
-    ("connection_lost", "connection lost", frozenset({
-        "ConnectionLost", "ConnectionDone", "ConnectionAborted", "ConnectionClosed",
-        "BrokenPipeError",
-    })),
+    (
+        "connection_lost",
+        "connection lost",
+        frozenset(
+            {
+                "ConnectionLost",
+                "ConnectionDone",
+                "ConnectionAborted",
+                "ConnectionClosed",
+                "BrokenPipeError",
+            }
+        ),
+    ),
     ("proxy", "proxy tunnel failed", frozenset({"TunnelError"})),
-    ("scheme", "unsupported URL scheme", frozenset({
-        "UnsupportedURLSchemeError", "SchemeNotSupported",
-    })),
-    ("cancelled", "download cancelled", frozenset({
-        "DownloadCancelledError", "CancelledError", "ConnectingCancelledError",
-    })),
-    ("failed", "download failed", frozenset({
-        "ResponseFailed", "DownloadFailedError", "RequestTransmissionFailed",
-        "RequestGenerationFailed",
-    })),
+    (
+        "scheme",
+        "unsupported URL scheme",
+        frozenset(
+            {
+                "UnsupportedURLSchemeError",
+                "SchemeNotSupported",
+            }
+        ),
+    ),
+    (
+        "cancelled",
+        "download cancelled",
+        frozenset(
+            {
+                "DownloadCancelledError",
+                "CancelledError",
+                "ConnectingCancelledError",
+            }
+        ),
+    ),
+    (
+        "failed",
+        "download failed",
+        frozenset(
+            {
+                "ResponseFailed",
+                "DownloadFailedError",
+                "RequestTransmissionFailed",
+                "RequestGenerationFailed",
+            }
+        ),
+    ),
     ("connect", "connection failed", frozenset({"ConnectError", "OSError"})),
 )
 _TOO_LARGE_MARKERS = ("max size", "maxsize", "too large")
@@ -422,7 +506,8 @@ def classify_failure(failure: BaseException | str | Any) -> Verdict:
                 return verdict
         if "IgnoreRequest" in _names(e) and "robots.txt" in str(e).lower():
             return Verdict(
-                Status.BLOCKED, "robots.txt disallows the page",
+                Status.BLOCKED,
+                "robots.txt disallows the page",
                 extra={"failure": "robots_txt", "exception": _qualified(e)},
             )
 
@@ -530,8 +615,10 @@ class RedirectChain:
 
     def failure(self) -> Verdict | None:
         """The ``error`` verdict for a loop or an over-long chain, else ``None``."""
-        extra = {"failure": "redirect_loop" if self.loop else "redirect_too_long",
-                 "redirect_chain": self.as_documents()}
+        extra = {
+            "failure": "redirect_loop" if self.loop else "redirect_too_long",
+            "redirect_chain": self.as_documents(),
+        }
         if self.loop:
             return Verdict(Status.ERROR, "redirect loop: " + " -> ".join(self.cycle), extra=extra)
         if self.too_long:

@@ -31,11 +31,17 @@ from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.model.page import PageAnalysis, analyze_page
 from linkcrawler.model.urls import host_of, normalize_url
+from linkcrawler.middlewares.address_guard import printable
+from linkcrawler.model.status import Status
 from linkcrawler.model.verdict import (
+    NOT_MODIFIED,
     Verdict,
+    analyze_redirect_chain,
     classify_backlink,
     classify_failure,
     classify_http_status,
+    is_redirect_status,
+    with_redirect_context,
 )
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.backlinks import due_filter
@@ -135,7 +141,7 @@ class BacklinksSpider(scrapy.Spider):
     # --- requests ---------------------------------------------------------------
 
     def page_request(
-        self, url: str, links: list[KnownLink], chain: list[dict[str, Any]] | None = None
+        self, url: str, links: list[KnownLink], chain: list[tuple[str, int]] | None = None
     ) -> scrapy.Request:
         headers = {}
         if chain is None:
@@ -158,66 +164,62 @@ class BacklinksSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         links: list[KnownLink] = response.meta["links"]
-        chain: list[dict[str, Any]] = response.meta["chain"]
+        hops = [*response.meta["chain"], (response.url, response.status)]
         now = datetime.now(timezone.utc)
-        if 300 <= response.status < 400 and response.status != 304:
-            yield from self.follow_redirect(response, links, chain, now)
+        if is_redirect_status(response.status):
+            yield from self.follow_redirect(response, links, hops, now)
             return
-        if response.status == 304 and not chain:
+        chain = analyze_redirect_chain(hops, self.max_redirects)
+        recorded = chain.as_documents()[:-1]  # the redirects; the final response is http_status
+        verdict = classify_http_status(response.status, _header(response, "Retry-After"), _headers(response))
+        if verdict is NOT_MODIFIED:
             for link in links:
                 yield self.check(link, link.status, "not modified since the last check", now,
-                                 response, chain, not_modified=True)
+                                 response, recorded, not_modified=True)
             return
-        verdict = classify_http_status(response.status, _header(response, "Retry-After"))
-        if verdict is not None:
-            if chain and verdict.status == "page_gone":
-                verdict = Verdict("redirected", f"redirects to {response.url}, which answers HTTP {response.status}")
+        if isinstance(verdict, Verdict):
+            verdict = with_redirect_context(verdict, chain)
             for link in links:
-                yield self.check(link, verdict.status, verdict.reason, now, response, chain,
-                                 failed=verdict.status == "error")
+                yield self.check(link, verdict.status, verdict.reason, now, response, recorded,
+                                 failed=verdict.is_failure)
             return
         page = analyze_page(
             response.url, response.body, _headers(response),
             targets=[link.target_url for link in links],
         )
         for link in links:
-            verdict = classify_backlink(page, link.target_url, response.url)
-            if chain and verdict.status == "removed":
-                verdict = Verdict("redirected", f"redirects to {response.url}, which has no link to {link.target_url}",
-                                  verdict.anchor_text, verdict.rel)
-            yield self.check(link, verdict.status, verdict.reason, now, response, chain,
-                             anchor_text=verdict.anchor_text, rel=list(verdict.rel or ()))
+            verdict = classify_backlink(page, link.target_url, link.source_url)
+            yield self.check(link, verdict.status, verdict.reason, now, response, recorded,
+                             anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure)
         yield from self.discover(page, links, now)
 
     def follow_redirect(
-        self, response: Response, links: list[KnownLink], chain: list[dict[str, Any]], now: datetime
+        self, response: Response, links: list[KnownLink], hops: list[tuple[str, int]], now: datetime
     ) -> Iterator[Any]:
-        hops = [*chain, {"url": response.url, "status": response.status}]
         location = _header(response, "Location")
-        problem = None
-        if not location:
-            problem = f"HTTP {response.status} without a Location header"
-        else:
+        next_url = None
+        if location:
             try:
-                target = normalize_url(response.urljoin(location))
+                next_url = normalize_url(response.urljoin(location))
             except ValueError:
-                problem = f"redirects to an unusable URL: {location[:200]!r}"
-            else:
-                seen = {normalize_url(hop["url"]) for hop in hops}
-                if target in seen:
-                    problem = "redirect loop: " + " -> ".join(hop["url"] for hop in hops) + f" -> {target}"
-                elif len(hops) > self.max_redirects:
-                    problem = f"more than {self.max_redirects} redirects"
-        if problem is None:
-            yield self.page_request(target, links, hops)
-            return
+                problem = Verdict(Status.ERROR, f"redirects to an unusable URL: {printable(location)[:200]!r}")
+        else:
+            problem = Verdict(Status.ERROR, f"HTTP {response.status} without a Location header")
+        if next_url is not None:
+            chain = analyze_redirect_chain(hops, self.max_redirects, next_url)
+            failure = chain.failure()
+            if failure is None:
+                yield self.page_request(next_url, links, hops)
+                return
+            problem = failure
         for link in links:
-            yield self.check(link, "error", problem, now, response, hops, failed=True, final=False)
+            yield self.check(link, problem.status, problem.reason, now, response,
+                             [{"url": url, "status": status} for url, status in hops], failed=True, final=False)
 
     def page_failed(self, failure: Failure) -> Iterator[BacklinkCheck]:
         request = failure.request  # type: ignore[attr-defined]
         links: list[KnownLink] = request.meta["links"]
-        chain: list[dict[str, Any]] = request.meta["chain"]
+        chain = [{"url": url, "status": status} for url, status in request.meta["chain"]]
         now = datetime.now(timezone.utc)
         exc = failure.value
         if isinstance(exc, (AddressRefused, RobotsDisallowed)):

@@ -1,0 +1,177 @@
+"""How a site audit is stored: ``pages``, ``broken_links``, ``redirected_links``.
+
+Every write is an upsert on the collection's natural key with ``$set`` of the
+values found, so re-running an audit refreshes documents instead of adding
+to them (``inlinks`` is set to the final count, never incremented).
+Importing this module registers the items' writes with :func:`write_ops`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+
+from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.model.audit import AuditFindings, BrokenTarget, Status
+from linkcrawler.model.status import STATUS_CLASSES, Status as BacklinkStatus, StatusClass
+from linkcrawler.store.mapping import write_ops
+from linkcrawler.store.writer import WriteOp
+
+PAGES = "pages"
+BROKEN_LINKS = "broken_links"
+REDIRECTED_LINKS = "redirected_links"
+BACKLINKS = "backlinks"
+
+#: Backlink states whose link no longer exists: they do not count as referring.
+LOST_BACKLINK_STATUSES = tuple(str(s) for s, c in STATUS_CLASSES.items() if c is StatusClass.LOST)
+
+
+@write_ops.register
+def _(item: AuditedPage) -> list[WriteOp]:
+    fields = {
+        "url": item.url,
+        "site": item.site,
+        "status": item.status,
+        "final_status": item.final_status,
+        "final_url": item.final_url,
+        "redirect_chain": item.redirect_chain,
+        "redirect_loop": item.redirect_loop,
+        "content_type": item.content_type,
+        "title": item.title,
+        "canonical": item.canonical,
+        "noindex": item.noindex,
+        "depth": item.depth,
+        "found_by": item.found_by,
+        "error": item.error,
+        "last_crawled": item.crawled_at,
+    }
+    update = {"$set": fields, "$setOnInsert": {"first_crawled": item.crawled_at}}
+    return [WriteOp.upsert_on(PAGES, {"url": item.url}, update)]
+
+
+@write_ops.register
+def _(item: BrokenLink) -> list[WriteOp]:
+    key = {"page_url": item.page_url, "link_url": item.link_url}
+    fields = {
+        "anchor_text": item.anchor_text,
+        "status": item.status,
+        "kind": item.kind,
+        "site": item.site,
+        "final_url": item.final_url,
+        "last_seen": item.seen_at,
+    }
+    return [WriteOp.upsert_on(BROKEN_LINKS, key, {"$set": fields, "$setOnInsert": {"first_seen": item.seen_at}})]
+
+
+@write_ops.register
+def _(item: RedirectedLink) -> list[WriteOp]:
+    key = {"page_url": item.page_url, "link_url": item.link_url}
+    fields = {
+        "anchor_text": item.anchor_text,
+        "final_url": item.final_url,
+        "redirects": item.redirects,
+        "site": item.site,
+        "last_seen": item.seen_at,
+    }
+    return [WriteOp.upsert_on(REDIRECTED_LINKS, key, {"$set": fields, "$setOnInsert": {"first_seen": item.seen_at}})]
+
+
+@write_ops.register
+def _(item: AuditTotals) -> list[WriteOp]:
+    # Upserts, not conditional updates: in an unordered batch they may run before
+    # the page's own upsert; the two set different fields, so either order works.
+    return [
+        WriteOp.upsert_on(PAGES, {"url": url}, {"$set": {"inlinks": inlinks, "in_sitemap": in_sitemap, "site": item.site}})
+        for url, inlinks, in_sitemap in item.pages
+    ]
+
+
+def purge_fixed_links(db: Database[dict[str, Any]], site: str, before: datetime) -> dict[str, int]:
+    """Remove the site's broken and redirected links not seen since ``before`` (fixed since).
+
+    Called after a complete audit: a link still broken was seen (``last_seen``
+    refreshed) during it. Returns the number removed per collection.
+    """
+    removed = {}
+    for name in (BROKEN_LINKS, REDIRECTED_LINKS):
+        result = db[name].delete_many({"site": site, "last_seen": {"$lt": before}})
+        removed[name] = result.deleted_count
+    return removed
+
+
+def load_findings(db: Database[dict[str, Any]], site: str) -> AuditFindings:
+    """The findings of the site's last audit, read back from the collections (for reports and the demo)."""
+    findings = AuditFindings(site=site)
+    for page in db[PAGES].find({"site": site}, {"_id": 0}).sort("url", 1):
+        findings.pages += 1
+        findings.statuses[str(page.get("status"))] += 1
+        chain = page.get("redirect_chain") or []
+        if page.get("redirect_loop"):
+            findings.loops.append(chain)
+        elif len(chain) >= 3:
+            findings.chains.append(chain)
+        if page.get("found_by") == "sitemap" and page.get("depth") is None:
+            findings.sitemap_only.append(page["url"])
+        if page.get("status") in ("robots_disallowed", "refused_address"):
+            findings.not_checked.append((page["url"], page["status"]))
+    targets: dict[str, BrokenTarget] = {}
+    for doc in db[BROKEN_LINKS].find({"site": site}).sort([("link_url", 1), ("page_url", 1)]):
+        target = targets.setdefault(doc["link_url"], BrokenTarget(doc["link_url"], doc["status"], doc["kind"]))
+        target.carriers.append((doc["page_url"], doc.get("anchor_text") or ""))
+    findings.broken = list(targets.values())
+    findings.redirected_links = [
+        (doc["page_url"], doc["link_url"], doc["final_url"])
+        for doc in db[REDIRECTED_LINKS].find({"site": site}).sort([("page_url", 1), ("link_url", 1)])
+    ]
+    return findings
+
+
+def sites(db: Database[dict[str, Any]]) -> list[str]:
+    """The sites audited into ``pages``."""
+    return sorted(s for s in db[PAGES].distinct("site") if s)
+
+
+def referring_domains(
+    db: Database[dict[str, Any]], targets: Iterable[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Per target URL: distinct referring domains, backlinks and anchor texts.
+
+    Only links that still exist count: backlinks in a lost state (``removed``,
+    ``page_gone``, ``redirected``, ``unreachable``) do not. ``targets`` limits
+    it to those URLs. Yields ``{"_id": url, "domains": n, "backlinks": n, "anchors": [...]}``.
+    """
+    match: dict[str, Any] = {"status": {"$nin": list(LOST_BACKLINK_STATUSES)}}
+    if targets is not None:
+        match["target_url"] = {"$in": list(targets)}
+    pipeline = [
+        {"$match": match},
+        {"$group": {
+            "_id": "$target_url",
+            "domains": {"$addToSet": "$source_domain"},
+            "backlinks": {"$sum": 1},
+            "anchors": {"$addToSet": "$anchor_text"},
+        }},
+    ]
+    for row in db[BACKLINKS].aggregate(pipeline):
+        yield {
+            "_id": row["_id"],
+            "domains": len([d for d in row["domains"] if d]),
+            "backlinks": row["backlinks"],
+            "anchors": [a for a in row["anchors"] if a],
+        }
+
+
+def page_verdict(page: dict[str, Any] | None) -> tuple[Status | None, str | None]:
+    """(status today, final URL) of a ``pages`` document; ``(None, None)`` when never audited."""
+    if page is None:
+        return None, None
+    return page.get("status"), page.get("final_url")
+
+
+__all__ = [
+    "BACKLINKS", "BROKEN_LINKS", "PAGES", "REDIRECTED_LINKS", "LOST_BACKLINK_STATUSES",
+    "BacklinkStatus", "load_findings", "page_verdict", "purge_fixed_links", "referring_domains", "sites",
+]
