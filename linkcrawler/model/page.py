@@ -327,6 +327,32 @@ class PageAnalysis:
                 matches.append(link)
         return tuple(matches)
 
+    def links_to_domains(self, domains: Iterable[str]) -> tuple[Link, ...]:
+        """The links to any of ``domains`` or their subdomains, in document order.
+
+        As with :meth:`links_to`, only hrefs that can point there are normalized.
+        """
+        suffixes = tuple({d.strip().lower().lstrip(".") for d in domains if d.strip()})
+        if not suffixes:
+            return ()
+
+        def on_domains(host: str) -> bool:
+            return any(host == d or host.endswith("." + d) for d in suffixes)
+
+        relative_may_match = on_domains(self._base_host)
+        found = []
+        for raw in self.raw_links:
+            lowered = raw[1]
+            if _is_relative(lowered):
+                if not relative_may_match:
+                    continue
+            elif lowered.isascii() and "%" not in lowered and not any(d in lowered for d in suffixes):
+                continue
+            link = self._resolve(raw)
+            if link is not None and on_domains((urlsplit(link.url).hostname or "").lower()):
+                found.append(link)
+        return tuple(found)
+
     def mentions(self, target_url: str) -> tuple[str, ...]:
         """Where ``target_url`` appears on the page other than as a crawlable link.
 

@@ -30,7 +30,7 @@ from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink
 from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.model.page import PageAnalysis, analyze_page
-from linkcrawler.model.urls import host_of, normalize_url
+from linkcrawler.model.urls import normalize_url
 from linkcrawler.middlewares.address_guard import printable
 from linkcrawler.model.status import Status
 from linkcrawler.model.verdict import (
@@ -63,17 +63,6 @@ def group_by_page(docs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, list[Kn
         yield source_url, [KnownLink.from_document(doc) for doc in group]
 
 
-def own_domain_matcher(domains: list[str]) -> Any:
-    """A predicate: is this URL on one of ``domains`` (a domain or any of its subdomains)?"""
-    suffixes = tuple(sorted({d.strip().lower().lstrip(".") for d in domains if d.strip()}))
-
-    def is_own(url: str) -> bool:
-        host = host_of(url)
-        return any(host == d or host.endswith("." + d) for d in suffixes)
-
-    return is_own
-
-
 class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
     custom_settings = {
@@ -85,6 +74,10 @@ class BacklinksSpider(scrapy.Spider):
         # and none is swallowed by the duplicate filter.
         "REDIRECT_ENABLED": False,
         "METAREFRESH_ENABLED": False,
+        # Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every
+        # response; a page gives a handful of items, and 100 tasks a page cost
+        # more CPU than checking its links.
+        "CONCURRENT_ITEMS": 8,
     }
 
     def __init__(self, all: str | None = None, limit: str | None = None, **kwargs: Any) -> None:
@@ -110,7 +103,6 @@ class BacklinksSpider(scrapy.Spider):
         await run_in_thread(ensure_indexes, self.store.db, ["backlinks", "link_events"])
         if not self.own_domains:
             self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
-        self.is_own = own_domain_matcher(self.own_domains)
         now = datetime.now(timezone.utc)
         query = due_filter(now, None if self.check_all else self.recheck_after)
         cursor = self.store.db.backlinks.find(query, _PROJECTION).sort([("source_url", 1), ("target_url", 1)])
@@ -237,8 +229,8 @@ class BacklinksSpider(scrapy.Spider):
         """Links to our own domains on the page that are not known yet."""
         known = {link.target_url for link in links}
         found: dict[str, DiscoveredBacklink] = {}
-        for link in page.links:
-            if link.url in known or link.url in found or not self.is_own(link.url):
+        for link in page.links_to_domains(self.own_domains):
+            if link.url in known or link.url in found:
                 continue
             found[link.url] = DiscoveredBacklink(
                 source_url=page.url, target_url=link.url, found_at=now,

@@ -1,0 +1,182 @@
+"""Benchmark: links verified per second by ``backlinks`` against a bare Scrapy spider.
+
+    python -m benchmarks.backlinks [--pages 5000] [--links-per-page 4] [--rounds 2]
+
+Generates ``pages`` linking pages (about 15 KB, 60 links each, ``links-per-page``
+of them known backlinks: followed, nofollow, or gone), serves them with nginx on
+127.0.0.1 (the test mock server without nginx), imports the known links into a
+SecantusDB server, then alternates in each round a bare Scrapy spider fetching
+the same pages and ``scrapy crawl backlinks`` with MongoDB writes on. Prints
+links verified per second for both, their ratio (target: backlinks at least 0.8
+of bare Scrapy) and each crawler's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pymongo
+
+from benchmarks.common import (
+    PROJECT_ROOT,
+    Measured,
+    SecantusServer,
+    machine_note,
+    run_measured,
+    scrapy_stat,
+    serve_directory,
+)
+from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.writer import write_batch
+
+OUR = "http://our-site.test"
+COMMON = {
+    "CONCURRENT_REQUESTS": "64",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "64",
+    "ROBOTSTXT_OBEY": "False",
+    "LOG_LEVEL": "INFO",
+    "LOGSTATS_INTERVAL": "3600",
+    "TELNETCONSOLE_ENABLED": "False",
+}
+
+
+def generate(root: Path, pages: int, links_per_page: int) -> list[tuple[str, str]]:
+    """Write the pages; return (path, target) of every known link."""
+    rng = random.Random(7)
+    filler = " ".join(rng.choice(["backlinks", "crawler", "anchor", "page", "site", "link", "search"])
+                      for _ in range(1200))
+    known = []
+    for i in range(pages):
+        section = root / f"s{i % 100}"
+        section.mkdir(exist_ok=True)
+        path = f"/s{i % 100}/p{i}.html"
+        anchors = [f'<a href="/s{rng.randrange(100)}/p{rng.randrange(pages)}.html">related {j}</a>'
+                   for j in range(60 - links_per_page)]
+        for j in range(links_per_page):
+            target = f"{OUR}/t{(i * links_per_page + j) % 997}"
+            known.append((path, target))
+            kind = (i + j) % 10
+            if kind == 9:
+                continue  # this one is gone from the page
+            rel = ' rel="nofollow"' if kind == 8 else ""
+            anchors.insert(rng.randrange(len(anchors)), f'<a href="{target}"{rel}>our page {j}</a>')
+        body = "\n".join(f"<p>{filler[k * 150:(k + 1) * 150]} {a}</p>" for k, a in enumerate(anchors))
+        (root / path.lstrip("/")).write_text(
+            f"<!doctype html><html><head><title>Page {i}</title></head><body>{body}</body></html>"
+        )
+    return known
+
+
+def import_links(uri: str, database: str, base: str, known: list[tuple[str, str]]) -> None:
+    now = datetime.now(timezone.utc)
+    with pymongo.MongoClient(uri) as client:
+        db = client[database]
+        ensure_indexes(db)
+        ops = [op for path, target in known for op in new_backlink_ops(base + path, target, now, "benchmark")]
+        for start in range(0, len(ops), 5000):
+            _, failed = write_batch(db, ops[start:start + 5000])
+            assert not failed, failed[:1]
+
+
+def settings_args(settings: dict[str, str]) -> list[str]:
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+
+
+def crawl_seconds(run: Measured, what: str) -> float:
+    if run.returncode != 0:
+        sys.exit(f"{what} failed:\n{run.output[-3000:]}")
+    return scrapy_stat(run.output, "elapsed_time_seconds") or run.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--links-per-page", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    opts = parser.parse_args()
+    print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
+    db = SecantusServer()
+    results: dict[str, list[float]] = {"bare": [], "backlinks": [], "no_store": [], "bare_rss": [],
+                                       "backlinks_rss": []}
+    try:
+        with tempfile.TemporaryDirectory(prefix="lc-bench-site-") as tmp:
+            root = Path(tmp)
+            known = generate(root, opts.pages, opts.links_per_page)
+            links = len(known)
+            with serve_directory(root) as base:
+                urls = root / "urls.txt"
+                urls.write_text("".join(f"{base}{path}\n" for path in dict.fromkeys(p for p, _ in known)))
+                for round_number in range(1, opts.rounds + 1):
+                    bare = run_measured(
+                        [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).with_name("bare_spider.py")),
+                         "-a", f"urls={urls}", *settings_args(COMMON)],
+                        env={"SCRAPY_SETTINGS_MODULE": ""},
+                    )
+                    database = f"bench_{round_number}"
+                    import_links(db.uri, database, base, known)
+                    checked = run_measured(
+                        [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
+                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database,
+                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
+                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test"})],
+                    )
+                    # The same crawl with the state pipeline but no MongoDB writes: what the
+                    # checking itself costs, apart from the store.
+                    import_links(db.uri, database + "_nostore", base, known)
+                    no_store = run_measured(
+                        [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
+                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database + "_nostore",
+                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
+                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test",
+                                         "ITEM_PIPELINES": json.dumps(
+                                             {"pipelines.backlink_state.BacklinkStatePipeline": 300})})],
+                    )
+                    t_bare, t_checked = crawl_seconds(bare, "bare spider"), crawl_seconds(checked, "backlinks")
+                    t_no_store = crawl_seconds(no_store, "backlinks without store writes")
+                    results["no_store"].append(links / t_no_store)
+                    with pymongo.MongoClient(db.uri) as client:
+                        states = {row["_id"]: row["n"] for row in client[database].backlinks.aggregate(
+                            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+                    verified = sum(n for status, n in states.items() if status != "pending")
+                    if verified != links:
+                        sys.exit(f"backlinks verified {verified} of {links} links: {states}")
+                    results["bare"].append(links / t_bare)
+                    results["backlinks"].append(links / t_checked)
+                    results["bare_rss"].append(bare.peak_rss_mb)
+                    results["backlinks_rss"].append(checked.peak_rss_mb)
+                    print(f"round {round_number}: bare Scrapy {links / t_bare:,.0f} links/s ({t_bare:.1f}s), "
+                          f"backlinks {links / t_checked:,.0f} links/s ({t_checked:.1f}s), "
+                          f"ratio {t_bare / t_checked:.2f}; without store writes {links / t_no_store:,.0f} links/s "
+                          f"(ratio {t_bare / t_no_store:.2f}); states {states}")
+    finally:
+        db.stop()
+    ratio = statistics.median(results["backlinks"]) / statistics.median(results["bare"])
+    summary = {
+        "links": links,
+        "bare_links_per_s": round(statistics.median(results["bare"])),
+        "backlinks_links_per_s": round(statistics.median(results["backlinks"])),
+        "ratio": round(ratio, 2),
+        "no_store_links_per_s": round(statistics.median(results["no_store"])),
+        "no_store_ratio": round(statistics.median(results["no_store"]) / statistics.median(results["bare"]), 2),
+        "target": 0.8,
+        "bare_peak_rss_mb": round(max(results["bare_rss"])),
+        "backlinks_peak_rss_mb": round(max(results["backlinks_rss"])),
+    }
+    print(json.dumps(summary, indent=2))
+    print(f"backlinks verifies {ratio:.2f}x the links per second of a bare Scrapy spider fetching the same "
+          f"pages (target 0.8): {'met' if ratio >= 0.8 else 'NOT met'}")
+    out = PROJECT_ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "backlinks.json").write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""What the benchmarks share: a fast static server, child processes measured, a store.
+
+Every benchmark compares against a baseline measured in the same run, on the same
+machine, because the machine is shared and noisy: only ratios are meaningful.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    default_type text/html;
+    types {{ text/html html; text/plain txt; }}
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        charset utf-8;
+        location / {{ try_files $uri $uri/ =404; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1: nginx when installed (fast), else the test mock server."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        print("(nginx not found: serving with the test mock server, slower)", file=sys.stderr)
+        sys.path.insert(0, str(PROJECT_ROOT))
+        from tests.mockserver import MockServer
+
+        with MockServer(site_dir=root) as server:
+            yield server.url("/").rstrip("/")
+        return
+    # nginx's workers run as an unprivileged user: the tree must be readable by all.
+    root.chmod(0o755)
+    with tempfile.TemporaryDirectory(prefix="lc-nginx-") as tmp:
+        port = free_port()
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
+        process = subprocess.Popen([nginx, "-c", str(conf), "-p", tmp], stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    output: str
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None, timeout: float = 1800) -> Measured:
+    """Run a child process; its wall time and its own peak resident memory."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
+                                   stdout=out, stderr=subprocess.STDOUT)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, output)
+
+
+class SecantusServer:
+    """A SecantusDB daemon (the embedded default's server) on a free port, data in a temp dir."""
+
+    def __init__(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="lc-bench-db-")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+        self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.tmp.cleanup()
+
+
+def machine_note() -> str:
+    return f"{os.cpu_count()} cores, 1-minute load {os.getloadavg()[0]:.1f} at start"
+
+
+def scrapy_stat(output: str, name: str) -> float | None:
+    """A number from the stats Scrapy logs when a crawl ends (``'name': value``)."""
+    match = re.search(rf"'{re.escape(name)}': ([0-9.]+)", output)
+    return float(match.group(1)) if match else None
