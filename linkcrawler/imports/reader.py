@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TypeVar
@@ -389,12 +388,6 @@ class _PhysicalLines:
                 return
 
 
-@lru_cache(maxsize=4096)
-def _normalize(url: str) -> str:
-    # Exports repeat the same few target URLs on every row: normalize each once.
-    return normalize_url(url)
-
-
 def _mostly_nul(sample: bytes) -> bool:
     return len(sample) >= 2 and sample.count(0) * 4 > len(sample) * 3
 
@@ -428,7 +421,7 @@ def _url(fields: list[str], index: int, name: str) -> str:
     if len(value) > MAX_URL_CHARS:
         raise _BadRow(f"{name} is longer than {MAX_URL_CHARS} characters")
     try:
-        return _normalize(value)
+        return normalize_url(value)
     except ValueError:
         shown = value if len(value) <= 100 else value[:100] + "..."
         raise _BadRow(f"{name} {shown!r} is not an http(s) URL") from None

@@ -377,18 +377,12 @@ class PageAnalysis:
         href, lowered, rel, anchor, tag = raw
         try:
             if lowered.startswith(("http://", "https://")):
-                url = _normalize_cached(href)  # absolute: one cache entry across pages
+                url = normalize_url(href)  # absolute: one cache entry across pages (it is cached)
             else:
-                url = _normalize_cached(urljoin(self.base_url, href))
+                url = normalize_url(urljoin(self.base_url, href))
         except ValueError:
             return None
         return Link(url=url, href=href, rel=rel, anchor_text=anchor, tag=tag)
-
-
-@lru_cache(maxsize=65536)
-def _normalize_cached(url: str) -> str:
-    # Navigation links repeat across the pages of a site: normalize each spelling once.
-    return normalize_url(url)
 
 
 def _is_relative(lowered_href: str) -> bool:
@@ -582,7 +576,7 @@ def _rel_tokens(rel: str | None) -> tuple[str, ...]:
 
 def _try_normalize(url: str, base: str) -> str | None:
     try:
-        return _normalize_cached(urljoin(base, _clean_href(url)))
+        return normalize_url(urljoin(base, _clean_href(url)))
     except ValueError:
         return None
 

@@ -161,8 +161,9 @@ class BacklinksSpider(scrapy.Spider):
         if is_redirect_status(response.status):
             yield from self.follow_redirect(response, links, hops, now)
             return
-        chain = analyze_redirect_chain(hops, self.max_redirects)
-        recorded = chain.as_documents()[:-1]  # the redirects; the final response is http_status
+        chain = analyze_redirect_chain(hops, self.max_redirects) if len(hops) > 1 else None
+        # The redirects; the final response is http_status.
+        recorded = [{"url": url, "status": status} for url, status in hops[:-1]]
         verdict = classify_http_status(response.status, _header(response, "Retry-After"), _headers(response))
         if verdict is NOT_MODIFIED:
             for link in links:
@@ -170,7 +171,8 @@ class BacklinksSpider(scrapy.Spider):
                                  response, recorded, not_modified=True)
             return
         if isinstance(verdict, Verdict):
-            verdict = with_redirect_context(verdict, chain)
+            if chain is not None:
+                verdict = with_redirect_context(verdict, chain)
             for link in links:
                 yield self.check(link, verdict.status, verdict.reason, now, response, recorded,
                                  failed=verdict.is_failure)
