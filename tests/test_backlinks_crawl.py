@@ -262,3 +262,20 @@ def test_links_to_our_domains_found_on_a_checked_page_become_new_backlinks(site:
     result = yield site.crawl()
     assert site.status(discovered["_id"])["status"] == "live"
     assert "linkcrawler/backlinks/discovered" not in result.stats
+
+
+@pytest_twisted.inlineCallbacks
+def test_oversized_binary_and_broken_pages_get_an_outcome(site: Site) -> None:
+    write(site.root, "broken-html.html", "<html><body><a href='http://our.test/a'>ok</a><div><<<>>\x00</p></td>")
+    ids = {
+        "huge": site.know("/body?size=300000", f"{OUR}/a"),
+        "binary": site.know("/binary", f"{OUR}/a"),
+        "broken_html": site.know("/broken-html.html", f"{OUR}/a"),
+        "partial": site.know("/partial", f"{OUR}/a"),
+    }
+    yield site.crawl(DOWNLOAD_MAXSIZE=100_000)
+    found = {name: (site.status(i)["status"], site.status(i)["status_reason"]) for name, i in ids.items()}
+    assert found["huge"][0] == "error" and "large" in found["huge"][1]
+    assert found["binary"][0] == "removed"
+    assert found["broken_html"][0] == "live"
+    assert found["partial"][0] == "error"

@@ -52,6 +52,8 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         # Scrapy 2.19 hands the parser to the first request that waited for
         # robots.txt and None (allow all) to the others that waited with it: an
         # awaited Deferred passes None down its chain. Read the settled parser.
+        if urlparse_cached(request).scheme not in ("http", "https"):
+            return None  # no robots.txt to ask: the download handler refuses the scheme
         parser = await super().robot_parser(request)
         settled = self._parsers.get(urlparse_cached(request).netloc, parser)
         return parser if isinstance(settled, Deferred) else settled
