@@ -38,3 +38,6 @@ LINKCRAWLER_RECHECK_HOURS = 24.0
 LINKCRAWLER_MAX_REDIRECTS = 10
 #: Past states kept in a backlink's ``history``.
 LINKCRAWLER_HISTORY_LENGTH = 20
+
+#: Write one ``runs`` document per spider run, with its stats.
+LINKCRAWLER_RECORD_RUNS = True

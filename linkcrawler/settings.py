@@ -64,6 +64,10 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 
+EXTENSIONS = {
+    "linkcrawler.extensions.runs.RunRecorder": 500,
+}
+
 ITEM_PIPELINES = {
     "pipelines.mongo.MongoWriterPipeline": 800,
 }

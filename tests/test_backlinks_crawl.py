@@ -279,3 +279,16 @@ def test_oversized_binary_and_broken_pages_get_an_outcome(site: Site) -> None:
     assert found["binary"][0] == "removed"
     assert found["broken_html"][0] == "live"
     assert found["partial"][0] == "error"
+
+
+@pytest_twisted.inlineCallbacks
+def test_each_run_is_recorded_with_its_stats(site: Site) -> None:
+    write(site.root, "live.html", page(link()))
+    site.know("/live.html", f"{OUR}/a")
+    yield site.crawl()
+    yield site.crawl()
+    runs = list(site.db.runs.find().sort("started_at", 1))
+    assert [run["spider"] for run in runs] == ["backlinks", "backlinks"]
+    assert runs[0]["finish_reason"] == "finished"
+    assert runs[0]["stats"]["linkcrawler/backlinks/status/live"] == 1
+    assert runs[0]["arguments"]["check_all"] is True
