@@ -88,6 +88,19 @@ class DiscoveredBacklink:
     rel: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class PageCheck:
+    """One check of a linking page: what it says about each known link, and new ones.
+
+    One item per page, not per link: Scrapy's cost per item is of the order of
+    checking a link, and a page carries several.
+    """
+
+    source_url: str
+    checks: list[BacklinkCheck] = field(default_factory=list)
+    discovered: list[DiscoveredBacklink] = field(default_factory=list)
+
+
 # --- site_audit items (pages, broken links) go below this line ---
 
 

@@ -1,10 +1,11 @@
 """BacklinkStatePipeline: turn each check into a backlink's new state and its event.
 
-A :class:`~linkcrawler.items.BacklinkCheck` (what a page says about a link now)
-becomes a :class:`BacklinkUpdate`: the new state, the event of the transition if
-the contract's table names one, and the idempotent writes that record both
-(:mod:`linkcrawler.store.backlinks` explains why they can be replayed safely).
-The MongoWriterPipeline then writes them in batches.
+A :class:`~linkcrawler.items.PageCheck` (what a page says about each of its known
+links now, and links to us not known yet) becomes a :class:`PageUpdate`: for each
+link a :class:`BacklinkUpdate` (the new state, the event of the transition if the
+contract's table names one, the idempotent writes that record both:
+:mod:`linkcrawler.store.backlinks` explains why they can be replayed safely), and
+the writes that make the new links known. The MongoWriterPipeline writes them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from linkcrawler import defaults
-from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink
+from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink, PageCheck
 from linkcrawler.model.events import build_event, changed_fields, lost_priority, settled_status
 from linkcrawler.model.page import NOT_FOLLOWED_RELS
 from linkcrawler.model.status import PRESENT_STATUSES, as_status
@@ -42,17 +43,22 @@ class BacklinkUpdate:
     ops: list[WriteOp] = field(default_factory=list, repr=False)
 
 
-@write_ops.register
-def _(item: BacklinkUpdate) -> list[WriteOp]:
-    return item.ops
+@dataclass(slots=True)
+class PageUpdate:
+    """The outcome of one check of a linking page."""
+
+    source_url: str
+    updates: list[BacklinkUpdate]
+    discovered: list[DiscoveredBacklink]
 
 
 @write_ops.register
-def _(item: DiscoveredBacklink) -> list[WriteOp]:
-    return new_backlink_ops(
-        item.source_url, item.target_url, item.found_at,
-        "found on a checked page", anchor_text=item.anchor_text,
-    )
+def _(item: PageUpdate) -> list[WriteOp]:
+    ops = [op for update in item.updates for op in update.ops]
+    for link in item.discovered:
+        ops += new_backlink_ops(link.source_url, link.target_url, link.found_at,
+                                "found on a checked page", anchor_text=link.anchor_text)
+    return ops
 
 
 def _followed(rel: list[str]) -> bool:
@@ -132,7 +138,7 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
 
 
 class BacklinkStatePipeline:
-    """Item pipeline: ``BacklinkCheck`` in, ``BacklinkUpdate`` out (other items pass)."""
+    """Item pipeline: ``PageCheck`` in, ``PageUpdate`` out (other items pass)."""
 
     def __init__(self, lost_after: int = defaults.LINKCRAWLER_LOST_AFTER,
                  history_length: int = defaults.LINKCRAWLER_HISTORY_LENGTH, stats: Any = None) -> None:
@@ -152,17 +158,16 @@ class BacklinkStatePipeline:
         )
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, DiscoveredBacklink):
-            self._count("linkcrawler/backlinks/discovered")
+        if not isinstance(item, PageCheck):
             return item
-        if not isinstance(item, BacklinkCheck):
-            return item
-        update = plan_update(item, self.lost_after, self.history_length)
-        self._count(f"linkcrawler/backlinks/status/{update.to_status}")
-        if update.event is not None:
-            self._count(f"linkcrawler/backlinks/events/{update.event['type']}")
-        return update
+        updates = [plan_update(check, self.lost_after, self.history_length) for check in item.checks]
+        for update in updates:
+            self._count(f"linkcrawler/backlinks/status/{update.to_status}")
+            if update.event is not None:
+                self._count(f"linkcrawler/backlinks/events/{update.event['type']}")
+        self._count("linkcrawler/backlinks/discovered", len(item.discovered))
+        return PageUpdate(item.source_url, updates, item.discovered)
 
-    def _count(self, key: str) -> None:
-        if self.stats is not None:
-            self.stats.inc_value(key)
+    def _count(self, key: str, count: int = 1) -> None:
+        if self.stats is not None and count:
+            self.stats.inc_value(key, count)

@@ -2,8 +2,8 @@
 
 It reads the backlinks that are due from MongoDB, fetches each linking page once
 (however many known links it carries), follows redirects itself so the whole
-chain is recorded, and yields one :class:`~linkcrawler.items.BacklinkCheck` per
-known link. What a response means is decided by the pure functions of
+chain is recorded, and yields one :class:`~linkcrawler.items.PageCheck` per page,
+with a :class:`~linkcrawler.items.BacklinkCheck` for each of its known links. What a response means is decided by the pure functions of
 :mod:`linkcrawler.model`; the state pipeline turns checks into state changes and
 events.
 
@@ -26,7 +26,7 @@ from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
 from linkcrawler import defaults
-from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink
+from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink, PageCheck
 from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.model.page import PageAnalysis, analyze_page
@@ -75,9 +75,9 @@ class BacklinksSpider(scrapy.Spider):
         "REDIRECT_ENABLED": False,
         "METAREFRESH_ENABLED": False,
         # Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every
-        # response; a page gives a handful of items, and 100 tasks a page cost
-        # more CPU than checking its links.
-        "CONCURRENT_ITEMS": 8,
+        # response; a page gives one item (or one request), and 100 tasks a page
+        # cost more CPU than checking its links.
+        "CONCURRENT_ITEMS": 2,
     }
 
     def __init__(self, all: str | None = None, limit: str | None = None, **kwargs: Any) -> None:
@@ -164,28 +164,29 @@ class BacklinksSpider(scrapy.Spider):
         chain = analyze_redirect_chain(hops, self.max_redirects) if len(hops) > 1 else None
         # The redirects; the final response is http_status.
         recorded = [{"url": url, "status": status} for url, status in hops[:-1]]
+        result = PageCheck(source_url=links[0].source_url)
         verdict = classify_http_status(response.status, _header(response, "Retry-After"), _headers(response))
         if verdict is NOT_MODIFIED:
-            for link in links:
-                yield self.check(link, link.status, "not modified since the last check", now,
-                                 response, recorded, not_modified=True)
-            return
-        if isinstance(verdict, Verdict):
+            result.checks = [self.check(link, link.status, "not modified since the last check", now,
+                                        response, recorded, not_modified=True) for link in links]
+        elif isinstance(verdict, Verdict):
             if chain is not None:
                 verdict = with_redirect_context(verdict, chain)
+            result.checks = [self.check(link, verdict.status, verdict.reason, now, response, recorded,
+                                        failed=verdict.is_failure) for link in links]
+        else:
+            page = analyze_page(
+                response.url, response.body, _headers(response),
+                targets=[link.target_url for link in links],
+            )
             for link in links:
-                yield self.check(link, verdict.status, verdict.reason, now, response, recorded,
-                                 failed=verdict.is_failure)
-            return
-        page = analyze_page(
-            response.url, response.body, _headers(response),
-            targets=[link.target_url for link in links],
-        )
-        for link in links:
-            verdict = classify_backlink(page, link.target_url, link.source_url)
-            yield self.check(link, verdict.status, verdict.reason, now, response, recorded,
-                             anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure)
-        yield from self.discover(page, links, now)
+                verdict = classify_backlink(page, link.target_url, link.source_url)
+                result.checks.append(self.check(
+                    link, verdict.status, verdict.reason, now, response, recorded,
+                    anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure,
+                ))
+            result.discovered = self.discover(page, links, now)
+        yield result
 
     def follow_redirect(
         self, response: Response, links: list[KnownLink], hops: list[tuple[str, int]], now: datetime
@@ -206,11 +207,13 @@ class BacklinksSpider(scrapy.Spider):
                 yield self.page_request(next_url, links, hops)
                 return
             problem = failure
-        for link in links:
-            yield self.check(link, problem.status, problem.reason, now, response,
-                             [{"url": url, "status": status} for url, status in hops], failed=True, final=False)
+        recorded = [{"url": url, "status": status} for url, status in hops]
+        yield PageCheck(source_url=links[0].source_url, checks=[
+            self.check(link, problem.status, problem.reason, now, response, recorded, failed=True, final=False)
+            for link in links
+        ])
 
-    def page_failed(self, failure: Failure) -> Iterator[BacklinkCheck]:
+    def page_failed(self, failure: Failure) -> Iterator[PageCheck]:
         request = failure.request  # type: ignore[attr-defined]
         links: list[KnownLink] = request.meta["links"]
         chain = [{"url": url, "status": status} for url, status in request.meta["chain"]]
@@ -220,14 +223,14 @@ class BacklinksSpider(scrapy.Spider):
             status, reason, failed = "blocked", str(exc), False
         else:
             verdict = classify_failure(exc)
-            status, reason, failed = verdict.status, verdict.reason, verdict.status == "error"
-        for link in links:
-            yield BacklinkCheck(
-                link=link, status=status, reason=reason, checked_at=now, final_url=request.url,
-                redirect_chain=chain, failed=failed,
-            )
+            status, reason, failed = verdict.status, verdict.reason, verdict.is_failure
+        yield PageCheck(source_url=links[0].source_url, checks=[
+            BacklinkCheck(link=link, status=status, reason=reason, checked_at=now, final_url=request.url,
+                          redirect_chain=chain, failed=failed)
+            for link in links
+        ])
 
-    def discover(self, page: PageAnalysis, links: list[KnownLink], now: datetime) -> Iterator[DiscoveredBacklink]:
+    def discover(self, page: PageAnalysis, links: list[KnownLink], now: datetime) -> list[DiscoveredBacklink]:
         """Links to our own domains on the page that are not known yet."""
         known = {link.target_url for link in links}
         found: dict[str, DiscoveredBacklink] = {}
@@ -238,7 +241,7 @@ class BacklinksSpider(scrapy.Spider):
                 source_url=page.url, target_url=link.url, found_at=now,
                 anchor_text=link.anchor_text or None, rel=list(link.rel),
             )
-        yield from found.values()
+        return list(found.values())
 
     def check(
         self,
