@@ -2,10 +2,11 @@
 
 It reads the backlinks that are due from MongoDB, fetches each linking page once
 (however many known links it carries), follows redirects itself so the whole
-chain is recorded, and yields one :class:`~linkcrawler.items.PageCheck` per page,
-with a :class:`~linkcrawler.items.BacklinkCheck` for each of its known links. What a response means is decided by the pure functions of
-:mod:`linkcrawler.model`; the state pipeline turns checks into state changes and
-events.
+chain is recorded, and yields one :class:`~linkcrawler.items.PageCheck` per
+page, with a :class:`~linkcrawler.items.BacklinkCheck` for each of its known
+links. What a response means is decided by the pure functions of
+:mod:`linkcrawler.model`; the state pipeline turns checks into state changes
+and events.
 
 Arguments: ``-a all=1`` checks every link, not only those due; ``-a limit=N``
 stops after N linking pages.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,12 +28,11 @@ from twisted.python.failure import Failure
 
 from linkcrawler import defaults
 from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink, PageCheck
-from linkcrawler.middlewares.address_guard import AddressRefused
+from linkcrawler.middlewares.address_guard import AddressRefused, printable
 from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.model.page import PageAnalysis, analyze_page
-from linkcrawler.model.urls import normalize_url
-from linkcrawler.middlewares.address_guard import printable
 from linkcrawler.model.status import Status
+from linkcrawler.model.urls import normalize_url
 from linkcrawler.model.verdict import (
     NOT_MODIFIED,
     Verdict,
@@ -54,10 +54,11 @@ _PROJECTION = {
     "source_url": 1, "target_url": 1, "status": 1, "settled_status": 1, "state_version": 1, "consecutive_failures": 1,
     "anchor_text": 1, "rel": 1, "authority": 1, "final_url": 1, "etag": 1, "last_modified": 1,
 }
-_READ_CHUNK = 1000
+#: Linking pages read from MongoDB per trip to the reading thread.
+_PAGES_PER_READ = 200
 
 
-def group_by_page(docs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, list[KnownLink]]]:
+def group_by_page(docs: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[KnownLink]]]:
     """(source_url, its links) from backlink documents sorted by source_url."""
     for source_url, group in itertools.groupby(docs, key=lambda doc: doc["source_url"]):
         yield source_url, [KnownLink.from_document(doc) for doc in group]
@@ -106,11 +107,11 @@ class BacklinksSpider(scrapy.Spider):
         now = datetime.now(timezone.utc)
         query = due_filter(now, None if self.check_all else self.recheck_after)
         cursor = self.store.db.backlinks.find(query, _PROJECTION).sort([("source_url", 1), ("target_url", 1)])
-        pages = group_by_page(itertools.chain.from_iterable(self._chunks(cursor)))
+        pages = group_by_page(cursor)
         count = 0
         while True:
-            # Reading the cursor blocks: do it a chunk of pages at a time, in a thread.
-            batch = await run_in_thread(lambda: list(itertools.islice(pages, 200)))
+            # Reading the cursor blocks: do it some pages at a time, in a thread.
+            batch = await run_in_thread(lambda: list(itertools.islice(pages, _PAGES_PER_READ)))
             if not batch:
                 break
             for source_url, links in batch:
@@ -118,17 +119,12 @@ class BacklinksSpider(scrapy.Spider):
                 count += 1
                 if self.page_limit and count >= self.page_limit:
                     return
-        logger.info("backlinks: %d linking pages to check", count)
+        logger.info("backlinks: all %d due linking pages are scheduled", count)
 
-    @staticmethod
-    def _chunks(cursor: Any) -> Iterator[list[dict[str, Any]]]:
-        while chunk := list(itertools.islice(cursor, _READ_CHUNK)):
-            yield chunk
-
-    def spider_closed(self) -> None:
+    async def spider_closed(self) -> None:
         if self.store is not None:
-            self.store.close()
-            self.store = None
+            store, self.store = self.store, None
+            await run_in_thread(store.close)
 
     # --- requests ---------------------------------------------------------------
 
