@@ -41,3 +41,26 @@ LINKCRAWLER_HISTORY_LENGTH = 20
 
 #: Write one ``runs`` document per spider run, with its stats.
 LINKCRAWLER_RECORD_RUNS = True
+
+# site_audit
+#: Deepest page crawled, in clicks from the start URL (0: no limit).
+LINKCRAWLER_AUDIT_MAX_DEPTH = 10
+#: Most internal URLs fetched in one audit (0: no limit).
+LINKCRAWLER_AUDIT_MAX_PAGES = 100_000
+#: Longest URL crawled (0: no limit).
+LINKCRAWLER_AUDIT_MAX_URL_LENGTH = 2000
+#: Most URLs crawled that share one path and differ in their query (faceted filters, calendars).
+LINKCRAWLER_AUDIT_MAX_QUERY_VARIANTS = 100
+#: A URL whose path repeats one segment more often than this is a relative-link trap.
+LINKCRAWLER_AUDIT_MAX_SEGMENT_REPEATS = 3
+#: Regular expressions: internal URLs matching any of them are not crawled.
+LINKCRAWLER_AUDIT_DENY: list[str] = []
+#: Query parameters removed from every URL (fnmatch patterns): session ids, click trackers.
+LINKCRAWLER_AUDIT_STRIP_PARAMS: list[str] = [
+    "jsessionid", "phpsessid", "sid", "sessionid", "session_id", "aspsessionid*",
+    "utm_*", "gclid", "fbclid", "msclkid",
+]
+#: Check external links (one HEAD per distinct URL).
+LINKCRAWLER_AUDIT_CHECK_EXTERNAL = True
+#: Entries per section in the report logged at the end.
+LINKCRAWLER_AUDIT_REPORT_LINES = 20

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from linkcrawler import defaults
 from linkcrawler.model.urls import normalize_url
 
 Status: TypeAlias = int | str
@@ -237,10 +238,7 @@ class RedirectGraph:
 
 #: Query parameters removed from every URL (session ids and click trackers make one
 #: page look like many). ``fnmatch`` patterns, matched case-insensitively.
-SESSION_PARAMS: tuple[str, ...] = (
-    "jsessionid", "phpsessid", "sid", "sessionid", "session_id", "aspsessionid*",
-    "utm_*", "gclid", "fbclid", "msclkid",
-)
+SESSION_PARAMS: tuple[str, ...] = tuple(defaults.LINKCRAWLER_AUDIT_STRIP_PARAMS)
 _PATH_SESSION_RE = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.IGNORECASE)
 
 
@@ -500,6 +498,12 @@ def path_tokens(url: str) -> frozenset[str]:
     return frozenset(w for w in text_tokens(path.replace("-", " ").replace("_", " ")) if w not in _EXTENSIONS)
 
 
+def slug_tokens(url: str) -> frozenset[str]:
+    """Words of the last segment of a URL's path (``/blog/bake-bread.html`` -> bake, bread)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return path_tokens("/" + segments[-1]) if segments else frozenset()
+
+
 def _directories(url: str) -> tuple[str, ...]:
     segments = [s for s in urlsplit(url).path.split("/") if s]
     return tuple(segments[:-1]) if segments else ()
@@ -520,7 +524,7 @@ class LivePage:
 
     @property
     def words(self) -> frozenset[str]:
-        return path_tokens(self.url) | text_tokens(self.title)
+        return slug_tokens(self.url) | text_tokens(self.title)
 
 
 @dataclass(frozen=True)
@@ -537,14 +541,15 @@ class GonePage:
 def target_score(gone: GonePage, live: LivePage) -> float:
     """How well ``live`` replaces ``gone``, 0..1.
 
-    ``0.5 * path`` (Dice of the path words) ``+ 0.3 * title`` (Dice of the gone
-    page's path words and backlink anchor texts against the live page's title
-    words) ``+ 0.2 * section`` (share of the gone page's directories the live
-    page shares, from the root).
+    ``0.5 * path``: Dice of the words of the two URLs' last path segments
+    (``old-bread-recipe`` and ``bread-recipe``), ``+ 0.3 * title``: Dice of the
+    gone page's slug words and backlink anchor texts against the live page's
+    title words, ``+ 0.2 * section``: the share of the gone page's directories
+    the live page shares, from the root (``/blog/...`` and ``/blog/...``).
     """
-    gone_path = path_tokens(gone.url)
-    gone_words = gone_path | frozenset().union(*(text_tokens(a) for a in gone.anchors))
-    path_similarity = dice(gone_path, path_tokens(live.url))
+    gone_slug = slug_tokens(gone.url)
+    gone_words = gone_slug | frozenset().union(*(text_tokens(a) for a in gone.anchors))
+    path_similarity = dice(gone_slug, slug_tokens(live.url))
     title_similarity = dice(gone_words, text_tokens(live.title))
     gone_dirs, live_segments = _directories(gone.url), [s for s in urlsplit(live.url).path.split("/") if s]
     shared = 0
@@ -594,7 +599,7 @@ class TargetMatcher:
     def best(self, gone: GonePage) -> RedirectRule | None:
         """The rule for ``gone``: its best-scoring live page, or the fallback; ``None`` if nothing is live."""
         host = urlsplit(gone.url).netloc
-        words = path_tokens(gone.url) | frozenset().union(*(text_tokens(a) for a in gone.anchors))
+        words = slug_tokens(gone.url) | frozenset().union(*(text_tokens(a) for a in gone.anchors))
         candidates = {url for word in words for url in self._index.get(word, ())}
         candidates.update(self._ancestors(gone.url))
         best_url, best_score = None, -1.0
@@ -645,8 +650,9 @@ def _nginx_string(text: str) -> str:
 
 
 def _apache_string(text: str) -> str:
+    # Apache keeps backslashes inside quotes as they are; only a quote needs one.
     if re.search(r"[\s\"]", text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace('"', '\\"') + '"'
     return text
 
 
@@ -791,3 +797,22 @@ def judge_redirect(
     if target_status != 200:
         return f"the target answers {target_status}, not 200"
     return None
+
+
+# --- most linked pages ---------------------------------------------------------------------
+
+
+def page_health(status: Status | None, final_status: Status | None = None) -> str:
+    """``ok`` (answers 200), ``redirect`` (redirects to a page that answers 2xx),
+    ``broken`` (anything else a visitor would see as an error), ``unknown`` (not audited,
+    or not checked: robots.txt, address guard)."""
+    if status is None or status in UNCHECKED_KINDS:
+        return "unknown"
+    if status == 200:
+        return "ok"
+    if isinstance(status, int) and status in REDIRECT_STATUSES and isinstance(final_status, int) \
+            and 200 <= final_status < 300:
+        return "redirect"
+    if isinstance(status, int) and 200 <= status < 300:
+        return "ok"
+    return "broken"

@@ -15,8 +15,8 @@ from typing import Any
 from pymongo.database import Database
 
 from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
-from linkcrawler.model.audit import AuditFindings, BrokenTarget, Status
-from linkcrawler.model.status import STATUS_CLASSES, Status as BacklinkStatus, StatusClass
+from linkcrawler.model.audit import AuditFindings, BrokenTarget
+from linkcrawler.model.status import STATUS_CLASSES, StatusClass
 from linkcrawler.store.mapping import write_ops
 from linkcrawler.store.writer import WriteOp
 
@@ -164,14 +164,7 @@ def referring_domains(
         }
 
 
-def page_verdict(page: dict[str, Any] | None) -> tuple[Status | None, str | None]:
-    """(status today, final URL) of a ``pages`` document; ``(None, None)`` when never audited."""
-    if page is None:
-        return None, None
-    return page.get("status"), page.get("final_url")
-
-
 __all__ = [
-    "BACKLINKS", "BROKEN_LINKS", "PAGES", "REDIRECTED_LINKS", "LOST_BACKLINK_STATUSES",
-    "BacklinkStatus", "load_findings", "page_verdict", "purge_fixed_links", "referring_domains", "sites",
+    "BACKLINKS", "BROKEN_LINKS", "LOST_BACKLINK_STATUSES", "PAGES", "REDIRECTED_LINKS",
+    "load_findings", "purge_fixed_links", "referring_domains", "sites",
 ]

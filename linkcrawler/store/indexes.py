@@ -33,6 +33,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("page_url", ASCENDING), ("link_url", ASCENDING)], unique=True, name="page_link"),
         IndexModel([("site", ASCENDING)], name="site"),
     ],
+    "redirected_links": [
+        IndexModel([("page_url", ASCENDING), ("link_url", ASCENDING)], unique=True, name="page_link"),
+        IndexModel([("site", ASCENDING)], name="site"),
+    ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],

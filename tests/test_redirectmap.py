@@ -1,0 +1,272 @@
+"""scrapy redirectmap and scrapy toplinked on an audited site with backlinks, and --verify on deployed rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Generator, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pymongo
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred
+
+from linkcrawler.model.audit import parse_rules
+from linkcrawler.spiders.site_audit import SiteAuditSpider
+from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.writer import write_batch
+from tests.crawling import run_spider
+from tests.fixtures.services import free_port, stop_process, wait_for_port
+from tests.fixtures.web import MockServerFactory
+from tests.mockserver import PROJECT_ROOT, MockServer
+from tests.test_site_audit import audit_settings, meta_only, page, write
+
+
+def scrapy_command(*args: str, mongo_uri: str, mongo_db_name: str, cwd: Path = PROJECT_ROOT,
+                   data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name}
+    if data_dir is not None:
+        env["LINKCRAWLER_DATA_DIR"] = str(data_dir)
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def shop(mockserver: MockServer, site_dir: Path) -> MockServer:
+    """A site whose old bread recipe and blue widget pages are gone."""
+    write(site_dir, "index.html", page(
+        "Home",
+        ("/blog/", "Blog"),
+        ("/blog/bread-recipe.html", "Bread"),
+        ("/blog/old-bread-recipe.html", "Old bread"),
+        ("/blog/sourdough-starter.html", "Sourdough"),
+        ("/products/widgets/blue.html", "Blue widget"),
+        ("/products/blue-widget.html", "Old widget"),
+        ("/products/gizmo-2019.html", "Gizmo"),
+        ("/nolinks.html", "Nobody links here"),
+    ))
+    write(site_dir, "blog/index.html", page("Blog"))
+    write(site_dir, "blog/bread-recipe.html", page("Bread recipe: a simple loaf"))
+    write(site_dir, "blog/sourdough-starter.html", page("Sourdough starter"))
+    write(site_dir, "products/widgets/blue.html", page("Blue widget"))
+    meta_only(site_dir, "products/blue-widget.html", {"status": 410})
+    return mockserver
+
+
+def add_backlinks(db: pymongo.database.Database, links: list[tuple[str, str, str | None]]) -> None:
+    ensure_indexes(db, ["backlinks", "link_events"])
+    now = datetime.now(timezone.utc)
+    ops = [op for source, target, anchor in links
+           for op in new_backlink_ops(source, target, now, "test", anchor_text=anchor)]
+    result, failed = write_batch(db, ops)
+    assert not failed
+
+
+@pytest.fixture
+def audited_shop(shop: MockServer, mongo_uri: str, mongo_db_name: str, mongo_db: pymongo.database.Database) -> Any:
+    @pytest_twisted.inlineCallbacks
+    def run() -> Generator[Deferred[Any], Any, None]:
+        yield run_spider(SiteAuditSpider, audit_settings(mongo_uri, mongo_db_name), start_url=shop.url("/"))
+        add_backlinks(mongo_db, [
+            ("https://bakers.example/links", shop.url("/blog/old-bread-recipe.html"), "great bread recipe"),
+            ("https://news.example.org/food", shop.url("/blog/old-bread-recipe.html"), "bread"),
+            ("https://blog.example.net/a", shop.url("/blog/old-bread-recipe.html"), None),
+            ("https://www.example.net/b", shop.url("/blog/old-bread-recipe.html"), None),  # same domain as above
+            ("https://widgets.example/review", shop.url("/products/blue-widget.html"), "blue widget"),
+            ("https://gone.example/page", shop.url("/products/blue-widget.html"), "widget"),
+            ("https://gizmos.example/", shop.url("/products/gizmo-2019.html"), "gizmo 2019"),
+            ("https://fans.example/", shop.url("/"), "home"),
+            ("https://fans.example/2", shop.url("/blog/bread-recipe.html"), "bread"),
+        ])
+        # A backlink whose page is gone does not refer any more.
+        mongo_db.backlinks.update_one({"source_url": "https://gone.example/page"}, {"$set": {"status": "page_gone"}})
+
+    return run
+
+
+@pytest_twisted.inlineCallbacks
+def test_rules_in_three_formats_ranked_by_referring_domains(
+    audited_shop: Any, shop: MockServer, mongo_uri: str, mongo_db_name: str, tmp_path: Path,
+) -> Generator[Deferred[Any], Any, None]:
+    yield audited_shop()
+    outputs = {}
+    for fmt in ("nginx", "apache", "csv"):
+        out = tmp_path / f"rules.{fmt}"
+        done = scrapy_command("redirectmap", "-o", str(out), "--format", fmt, mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+        assert done.returncode == 0, done.stderr
+        assert "3 rule(s)" in done.stderr
+        outputs[fmt] = out.read_text()
+
+    rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
+    assert [(urlsplit(r["source"]).path, urlsplit(r["target"]).path, r["referring_domains"]) for r in rows] == [
+        ("/blog/old-bread-recipe.html", "/blog/bread-recipe.html", "3"),
+        ("/products/blue-widget.html", "/products/widgets/blue.html", "1"),
+        ("/products/gizmo-2019.html", "/", "1"),  # nothing like it: the home page, a fallback
+    ]
+    assert float(rows[0]["score"]) > float(rows[2]["score"])
+    assert "location = /blog/old-bread-recipe.html { return 301 /blog/bread-recipe.html; }" in outputs["nginx"]
+    assert r"RedirectMatch 301 ^/blog/old\-bread\-recipe\.html$ /blog/bread-recipe.html" in outputs["apache"]
+    # The three formats say the same.
+    pairs = [[(urlsplit(s).path, urlsplit(t).path) for s, t in parse_rules(text)] for text in outputs.values()]
+    assert pairs[0] == pairs[1] == pairs[2]
+
+
+def deploy(site: Path, rules: list[tuple[str, str]], wrong: dict[str, dict[str, Any]] | None = None) -> None:
+    """Make ``site`` answer the rules (a .meta.json redirect per source), the targets 200."""
+    for source, target in rules:
+        source_path, target_path = urlsplit(source).path, urlsplit(target).path
+        meta_only(site, source_path, (wrong or {}).get(source_path, {"status": 301, "headers": {"Location": target_path}}))
+        if target_path.endswith("/"):
+            write(site, target_path + "index.html", page("target"))
+        else:
+            write(site, target_path, page("target"))
+
+
+@pytest_twisted.inlineCallbacks
+def test_verify_accepts_deployed_rules_and_reports_wrong_ones(
+    audited_shop: Any, mongo_uri: str, mongo_db_name: str, tmp_path: Path, mockserver_factory: MockServerFactory,
+) -> Generator[Deferred[Any], Any, None]:
+    yield audited_shop()
+    for fmt in ("nginx", "apache", "csv"):
+        out = tmp_path / f"rules.{fmt}"
+        done = scrapy_command("redirectmap", "-o", str(out), "--format", fmt, mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+        assert done.returncode == 0, done.stderr
+        deployed_dir = tmp_path / f"deployed-{fmt}"
+        deployed_dir.mkdir()
+        rules = parse_rules(out.read_text())
+        deploy(deployed_dir, rules)
+        deployed = mockserver_factory(host="127.0.0.4", site_dir=deployed_dir)
+        done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(out),
+                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "3 of 3 rule(s) answer one 301 hop to a 200" in done.stdout
+
+    # A deployment that gets two rules wrong: a 302, and a 301 to a page that redirects again.
+    wrong_dir = tmp_path / "deployed-wrong"
+    wrong_dir.mkdir()
+    rules = parse_rules((tmp_path / "rules.csv").read_text())
+    deploy(wrong_dir, rules, wrong={
+        "/blog/old-bread-recipe.html": {"status": 302, "headers": {"Location": "/blog/bread-recipe.html"}},
+        "/products/blue-widget.html": {"status": 301, "headers": {"Location": "/products/widgets/old-blue.html"}},
+    })
+    meta_only(wrong_dir, "products/widgets/old-blue.html", {"status": 301, "headers": {"Location": "/products/widgets/blue.html"}})
+    wrong = mockserver_factory(host="127.0.0.5", site_dir=wrong_dir)
+    done = scrapy_command("redirectmap", "--verify", wrong.url("/"), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
+    assert len(lines) == 2
+    assert "old-bread-recipe.html" in lines[0] and "answers 302, not 301" in lines[0]
+    assert "blue-widget.html" in lines[1] and "not " in lines[1]
+    assert "1 of 3 rule(s)" in done.stdout
+
+
+@pytest.fixture
+def nginx_with(tmp_path: Path) -> Iterator[Any]:
+    """Start nginx (Debian's) on a free loopback port with a rules include and a document root."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(rules_file: Path, root: Path) -> str:
+        port = free_port()
+        conf_dir = tmp_path / "nginx"
+        conf_dir.mkdir()
+        # As root, workers would run as nobody, who cannot read pytest's private tmp dirs.
+        user = "user root;" if os.geteuid() == 0 else ""
+        (conf_dir / "nginx.conf").write_text(f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {conf_dir}/nginx.pid;
+error_log {conf_dir}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {conf_dir}/body;
+    proxy_temp_path {conf_dir}/proxy;
+    fastcgi_temp_path {conf_dir}/fastcgi;
+    uwsgi_temp_path {conf_dir}/uwsgi;
+    scgi_temp_path {conf_dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        include {rules_file};
+    }}
+}}
+""")
+        process = subprocess.Popen([binary, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        wait_for_port(port, process, "nginx")
+        return f"http://127.0.0.1:{port}/"
+
+    yield start
+    for process in processes:
+        stop_process(process)
+
+
+@pytest_twisted.inlineCallbacks
+def test_nginx_rules_work_on_a_real_nginx(
+    audited_shop: Any, mongo_uri: str, mongo_db_name: str, tmp_path: Path, nginx_with: Any,
+) -> Generator[Deferred[Any], Any, None]:
+    yield audited_shop()
+    rules_file = tmp_path / "redirects.conf"
+    done = scrapy_command("redirectmap", "-o", str(rules_file), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "root"
+    root.mkdir()
+    for _, target in parse_rules(rules_file.read_text()):
+        path = urlsplit(target).path
+        write(root, path + "index.html" if path.endswith("/") else path, page("live"))
+    base = nginx_with(rules_file, root)
+    done = scrapy_command("redirectmap", "--verify", base, "--rules", str(rules_file),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 of 3 rule(s)" in done.stdout
+
+
+@pytest_twisted.inlineCallbacks
+def test_toplinked_ranks_pages_and_alerts_on_broken_ones(
+    audited_shop: Any, shop: MockServer, mongo_uri: str, mongo_db_name: str, tmp_path: Path,
+) -> Generator[Deferred[Any], Any, None]:
+    yield audited_shop()
+    out = tmp_path / "top.csv"
+    done = scrapy_command("toplinked", "-o", str(out), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 1, done.stdout + done.stderr  # broken pages are alerts
+    lines = done.stdout.splitlines()
+    alerts = [line for line in lines if line.startswith("ALERT")]
+    assert alerts[0] == f"ALERT {shop.url('/blog/old-bread-recipe.html')} has 3 referring domain(s) and answers 404"
+    assert len(alerts) == 3  # the widget (410) and the gizmo (404) too; the lost backlink is not counted
+    assert lines.index(alerts[-1]) < next(i for i, line in enumerate(lines) if line.lstrip().startswith("rank"))
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [(urlsplit(r["url"]).path, r["referring_domains"], r["health"]) for r in rows] == [
+        ("/blog/old-bread-recipe.html", "3", "broken"),
+        ("/", "1", "ok"),
+        ("/blog/bread-recipe.html", "1", "ok"),
+        ("/products/blue-widget.html", "1", "broken"),
+        ("/products/gizmo-2019.html", "1", "broken"),
+    ]
+
+    # --check asks the site now: the gizmo page is back.
+    write(Path(shop.site_dir or "."), "products/gizmo-2019.html", page("Gizmo 2019"))
+    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert len([line for line in done.stdout.splitlines() if line.startswith("ALERT")]) == 2
+
+
+def test_redirectmap_needs_an_output_or_verify(mongo_uri: str, mongo_db_name: str) -> None:
+    done = scrapy_command("redirectmap", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 2
+    assert "give -o FILE" in done.stderr
+    done = scrapy_command("redirectmap", "-o", "-", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    assert done.returncode == 2
+    assert "run scrapy crawl site_audit" in done.stderr
