@@ -85,11 +85,16 @@ def test_demo_runs_the_whole_job_on_the_embedded_default(data_dir: Path) -> None
     done = scrapy("demo", env={"LINKCRAWLER_DATA_DIR": str(data_dir), "MONGO_URI": ""}, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
-    assert "8 new backlinks" in out
+    assert "9 new backlinks" in out
     # Round one finds the page that is gone and the directory that dropped its link.
     assert "lost      pending -> page_gone" in out
     # Round two: the blog drops its link, the review and the directory come back.
     assert "lost      live -> removed" in out
     assert "recovered nofollow -> live" in out
     assert "recovered removed -> live" in out
+    # The own site's audit and the 301 rule for its gone page that has a backlink.
+    assert "/our/old-pricing.html [404] (internal), linked from:" in out
+    assert "/our/moved.html [301] -> " in out and "/our/features.html [200]" in out
+    assert "/our/about.html" in out.split("Pages found only in the sitemap")[1]
+    assert "location = /our/old-pricing.html { return 301 /our/pricing.html; }" in out
     assert embedded_server_pids(data_dir) == []

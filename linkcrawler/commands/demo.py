@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from linkcrawler.cli import StoreCommand
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.exceptions import LinkcrawlerError
+from linkcrawler.model.audit import format_findings
 from linkcrawler.store import Store
+from linkcrawler.store.audit import load_findings
 
 DEMO_DATABASE = "linkcrawler_demo"
 
@@ -26,7 +29,7 @@ CHANGES = [
 
 
 class Command(StoreCommand):
-    default_settings = {"LOG_LEVEL": "WARNING", "MONGO_DATABASE": DEMO_DATABASE}
+    default_settings = {"LOG_LEVEL": "WARNING"}
 
     def short_desc(self) -> str:
         return "Run the backlink check on a demo site served on loopback, and show what it finds"
@@ -35,7 +38,8 @@ class Command(StoreCommand):
         return (
             "Serves a few linking pages and a small 'own site' on 127.0.0.1/localhost, imports "
             "a sample export of their links, checks every link, changes some pages as the web "
-            "would, checks again and prints the states, lost links and events. It uses the "
+            "would, checks again and prints the states, lost links and events; then audits the "
+            "own site and proposes 301 rules for its gone pages that have backlinks. It uses the "
             f"database {DEMO_DATABASE!r} (emptied first) of the configured store: the embedded "
             "one unless MONGO_URI is set."
         )
@@ -68,7 +72,15 @@ class Command(StoreCommand):
             say("4. Check again: every change of state becomes one event")
             run(crawl, env)
             run(["linkstatus", "--limit", "10"], env)
-        say("Done. Run it with your own export: scrapy importlinks FILE && scrapy crawl backlinks")
+
+            say(f"5. Audit our own site ({site.our}/): broken links, redirect chains, loops")
+            run(["crawl", "site_audit", "-a", f"start_url={site.our}/",
+                 "-s", "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=1"], env)
+            findings = load_findings(store.client[DEMO_DATABASE], urlsplit(site.our).netloc)
+            print(format_findings(findings), flush=True)
+            say("6. 301 rules for our pages that are gone but still have backlinks")
+            run(["redirectmap", "-o", "-", "--format", "nginx"], env)
+        say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 
 def say(text: str) -> None:

@@ -12,18 +12,34 @@ from typing import Any
 SITE = Path(__file__).parent / "site"
 EXPORT_TEMPLATE = Path(__file__).parent / "export.csv"
 #: Pages that moved, as a site would answer them: 301 to the new address.
-REDIRECTS = {"/moved/post.html": "/blog/new-home.html"}
+REDIRECTS = {
+    "/moved/post.html": "/blog/new-home.html",
+    # The own site: a chain of two redirects, and a loop.
+    "/our/moved.html": "/our/moved-again.html",
+    "/our/moved-again.html": "/our/features.html",
+    "/our/loop-a.html": "/our/loop-b.html",
+    "/our/loop-b.html": "/our/loop-a.html",
+}
+#: Pages deleted on purpose: 410 Gone.
+GONE = {"/our/retired.html"}
 
 
 class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path in REDIRECTS:
-            self.send_response(301)
-            self.send_header("Location", REDIRECTS[self.path])
+        if self.path in REDIRECTS or self.path in GONE:
+            self.send_response(301 if self.path in REDIRECTS else 410)
+            if self.path in REDIRECTS:
+                self.send_header("Location", REDIRECTS[self.path])
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
         super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if self.path in REDIRECTS or self.path in GONE:
+            self.do_GET()
+        else:
+            super().do_HEAD()
 
     def log_message(self, format: str, *args: Any) -> None:  # the demo prints its own story
         pass
@@ -40,12 +56,12 @@ class DemoSite:
         self.our = f"http://localhost:{port}/our"
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(SITE, root)
-        for page in root.rglob("*.html"):
+        for page in [*root.rglob("*.html"), *root.rglob("*.xml"), *root.rglob("*.txt")]:
             self._fill(page)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def _fill(self, page: Path) -> None:
-        page.write_text(page.read_text().replace("{our}", self.our))
+        page.write_text(page.read_text().replace("{our}", self.our).replace("{sites}", self.sites))
 
     def __enter__(self) -> DemoSite:
         self._thread.start()
