@@ -292,6 +292,18 @@ class PageAnalysis:
         return self.canonicals[0] if len(self.canonicals) == 1 else None
 
     @cached_property
+    def _base_origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}/"
+
+    def _resolution_base(self, href: str) -> str:
+        # A root-relative href resolves the same from every page of a site: keyed
+        # on the origin, the site's navigation is normalized once, not per page.
+        if href.startswith("/") and not href.startswith("//"):
+            return self._base_origin
+        return self.base_url
+
+    @cached_property
     def _base_host(self) -> str:
         return (urlsplit(self.base_url).hostname or "").lower()
 
@@ -379,10 +391,15 @@ class PageAnalysis:
             if lowered.startswith(("http://", "https://")):
                 url = normalize_url(href)  # absolute: one cache entry across pages (it is cached)
             else:
-                url = normalize_url(urljoin(self.base_url, href))
+                url = _resolve_relative(self._resolution_base(href), href)
         except ValueError:
             return None
         return Link(url=url, href=href, rel=rel, anchor_text=anchor, tag=tag)
+
+
+@lru_cache(maxsize=32768)
+def _resolve_relative(base: str, href: str) -> str:
+    return normalize_url(urljoin(base, href))
 
 
 def _is_relative(lowered_href: str) -> bool:
