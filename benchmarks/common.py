@@ -54,15 +54,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 20) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, what: str = "the server",
+                  timeout: float = 30) -> None:
+    """Return once 127.0.0.1:``port`` accepts connections; fail if ``process`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} while starting")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop a child process: ``sig``, then SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -85,14 +100,10 @@ def serve_directory(root: Path) -> Iterator[str]:
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
         process = subprocess.Popen([nginx, "-c", str(conf), "-p", tmp], stderr=subprocess.DEVNULL)
         try:
-            wait_for_port(port)
+            wait_for_port(port, process, "nginx")
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.send_signal(signal.SIGQUIT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, signal.SIGQUIT)
 
 
 @dataclass
@@ -137,12 +148,11 @@ class SecantusServer:
              "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, self.process, "secantusd")
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
+        stop(self.process)
         self.tmp.cleanup()
 
 
