@@ -28,6 +28,23 @@ LINKCRAWLER_ALLOWED_NETWORKS: list[str] = []
 
 #: Redis keys are prefixed with this so several projects can share one Redis.
 LINKCRAWLER_REDIS_PREFIX = "linkcrawler"
+#: Seconds without a heartbeat after which a worker counts as dead and what it
+#: had in flight is handed out again.
+SCHEDULER_WORKER_TTL = 30.0
+#: Seconds the keys of a run (its duplicate filter, the start requests seen)
+#: outlive the last heartbeat of its workers.
+SCHEDULER_RUN_TTL = 7 * 24 * 3600.0
+#: Seconds a Redis command may take before the server counts as unreachable.
+SCHEDULER_REDIS_TIMEOUT = 5.0
+#: Requests taken from Redis in one round trip at most (they count as this
+#: worker's from then on: never more than its downloader can start at once).
+SCHEDULER_PREFETCH = 4
+#: The name of a distributed run (a round): workers given the same id share one
+#: crawl, and a job scheduled after that run ended stops at once. Unset: a new run
+#: starts whenever no run is going on.
+SCHEDULER_RUN_ID = None
+#: Seconds a worker with nothing to do waits for work from the others before it ends.
+SCHEDULER_IDLE_BEFORE_CLOSE = 5.0
 
 #: The longest ``Retry-After`` (seconds) a host can impose on its download slot.
 LINKCRAWLER_RETRY_AFTER_MAX = 120.0

@@ -72,10 +72,7 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoWriterPipeline": 800,
 }
 
-# Scrapy's scheduler without REDIS_URL, scrapy-redis's with it (decided per crawl,
-# so ``-s REDIS_URL=...`` works as well as the environment variable).
+# Scrapy's scheduler without REDIS_URL; with it, a reliable queue shared through
+# Redis (decided per crawl, so ``-s REDIS_URL=...`` works as well as the
+# environment variable). See linkcrawler/scheduler.py.
 SCHEDULER = "linkcrawler.scheduler.SchedulerSelector"
-# scrapy-redis: keep the shared queue when one worker finishes.
-SCHEDULER_PERSIST = True
-SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
-SCHEDULER_IDLE_BEFORE_CLOSE = 5

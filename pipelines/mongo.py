@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -12,6 +13,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from linkcrawler import defaults
+from linkcrawler.signals import items_stored
 from linkcrawler.store import BulkWriter, Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.mapping import write_ops
@@ -36,6 +38,7 @@ class MongoWriterPipeline:
         backoff: float = defaults.MONGO_RETRY_BACKOFF,
         spill_dir: str = defaults.LINKCRAWLER_DATA_DIR,
         stats: Any = None,
+        signals: Any = None,
     ) -> None:
         if batch_size < 1:
             raise NotConfigured("MONGO_BATCH_SIZE must be at least 1")
@@ -46,6 +49,7 @@ class MongoWriterPipeline:
         self.backoff = backoff
         self.spill_dir = spill_dir
         self.stats = stats
+        self.signals = signals
         self.store: Store | None = None
         self.writer: BulkWriter | None = None
         self._ticker: AsyncioLoopingCall | LoopingCall | None = None
@@ -61,6 +65,7 @@ class MongoWriterPipeline:
             backoff=s.getfloat("MONGO_RETRY_BACKOFF", defaults.MONGO_RETRY_BACKOFF),
             spill_dir=s.get("LINKCRAWLER_DATA_DIR") or defaults.LINKCRAWLER_DATA_DIR,
             stats=crawler.stats,
+            signals=crawler.signals,
         )
 
     async def open_spider(self) -> None:
@@ -74,13 +79,30 @@ class MongoWriterPipeline:
             spill_dir=self.spill_dir,
             stats=self.stats,
         )
+        self._announce(time.monotonic())
         if self.flush_interval > 0:
             self._ticker = create_looping_call(self._flush_in_background)
             self._ticker.start(self.flush_interval, now=False)
 
     def _flush_in_background(self) -> None:
-        if self.writer is not None and self.writer.pending:
-            deferred_from_coro(self.writer.flush())
+        if self.writer is None:
+            return
+        upto = time.monotonic()
+        if self.writer.pending:
+            deferred_from_coro(self._flush(upto))
+        else:
+            self._announce(upto)
+
+    async def _flush(self, upto: float) -> None:
+        assert self.writer is not None
+        await self.writer.flush()
+        self._announce(upto)
+
+    def _announce(self, upto: float) -> None:
+        # Everything given before ``upto`` is written (or spilled): the Redis
+        # scheduler may now acknowledge the requests it came from.
+        if self.signals is not None:
+            self.signals.send_catch_log(signal=items_stored, upto=upto)
 
     async def process_item(self, item: Any) -> Any:
         ops = write_ops(item)

@@ -18,7 +18,7 @@ SPIDER = PROJECT_ROOT / "tests" / "spiders" / "shared_fetch.py"
 
 def start_worker(mockserver: MockServer, redis_url: str | None, out: Path) -> subprocess.Popen[bytes]:
     settings = ["-s", "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=1", "-s", "ITEM_PIPELINES={}",
-                "-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+                "-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "CONCURRENT_REQUESTS=4"]
     if redis_url:
         settings += ["-s", f"REDIS_URL={redis_url}"]
     return subprocess.Popen(

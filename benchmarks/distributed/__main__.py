@@ -42,7 +42,15 @@ from typing import Any
 import pymongo
 
 from benchmarks.backlinks.__main__ import COMMON, generate, import_links, settings_args
-from benchmarks.common import PROJECT_ROOT, SecantusServer, free_port, machine_note, serve_directory, wait_for_port
+from benchmarks.common import (
+    PROJECT_ROOT,
+    SecantusServer,
+    free_port,
+    machine_note,
+    serve_directory,
+    stop,
+    wait_for_port,
+)
 
 #: Requests each worker keeps in flight when pages are slow to arrive.
 SLOW_CONCURRENCY = 16
@@ -61,7 +69,7 @@ class Redis:
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, self.process, "redis-server")
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def flush(self) -> None:
@@ -70,8 +78,7 @@ class Redis:
         redis.Redis.from_url(self.url).flushdb()
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        stop(self.process)
 
 
 @contextmanager
