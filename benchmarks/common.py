@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fixtures.services import free_port, stop_process, wait_for_port
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["PROJECT_ROOT", "free_port", "stop_process", "wait_for_port"]
 
 NGINX_CONF = """
 worker_processes 1;
@@ -48,38 +50,6 @@ http {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, what: str = "the server",
-                  timeout: float = 30) -> None:
-    """Return once 127.0.0.1:``port`` accepts connections; fail if ``process`` exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode} while starting")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    """Stop a child process: ``sig``, then SIGKILL after 15 s."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def serve_directory(root: Path) -> Iterator[str]:
     """Serve ``root`` on 127.0.0.1: nginx when installed (fast), else the test mock server."""
@@ -103,7 +73,7 @@ def serve_directory(root: Path) -> Iterator[str]:
             wait_for_port(port, process, "nginx")
             yield f"http://127.0.0.1:{port}"
         finally:
-            stop(process, signal.SIGQUIT)
+            stop_process(process, signal.SIGQUIT)
 
 
 @dataclass
@@ -152,7 +122,7 @@ class SecantusServer:
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     def stop(self) -> None:
-        stop(self.process)
+        stop_process(self.process)
         self.tmp.cleanup()
 
 

@@ -48,7 +48,7 @@ from benchmarks.common import (
     free_port,
     machine_note,
     serve_directory,
-    stop,
+    stop_process,
     wait_for_port,
 )
 
@@ -78,7 +78,7 @@ class Redis:
         redis.Redis.from_url(self.url).flushdb()
 
     def stop(self) -> None:
-        stop(self.process)
+        stop_process(self.process)
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, stop, wait_for_port
+from benchmarks.common import free_port, stop_process, wait_for_port
 from benchmarks.site_audit.sitegen import Truth, generate, nginx_config
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def main() -> None:
         checker = linkchecker_run(linkchecker, start_url, work, args.linkchecker_seconds)
     finally:
         for process in reversed(processes):
-            stop(process)
+            stop_process(process)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
