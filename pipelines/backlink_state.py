@@ -121,7 +121,7 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
     if status != link.status or changed or event is not None:
         state |= {
             "status": status.value,
-            "settled_status": settled_status(link.settled_status, status).value,
+            "settled_status": (settled_status(link.settled_status, status) or status).value,
             "state_version": new_version,
             "last_changed": now,
             "priority": lost_priority(link.authority, _followed(link.rel), status),

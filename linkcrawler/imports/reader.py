@@ -310,6 +310,7 @@ def _parse_date(value: str) -> datetime | None:
         return datetime.fromtimestamp(int(value), UTC)
     if value.upper().endswith(" UTC"):
         value = value[:-4]
+    parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -16,9 +16,9 @@ import io
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -438,13 +438,13 @@ def format_findings(findings: AuditFindings, limit: int = 20) -> str:
     if findings.statuses:
         lines.append("  " + ", ".join(f"{status}: {count}" for status, count in sorted(findings.statuses.items())))
 
-    def section(title: str, entries: Sequence[object], render: object) -> None:
+    def section(title: str, entries: Sequence[Any], render: Callable[[Any], list[str]]) -> None:
         lines.append("")
         lines.append(f"{title} ({len(entries)})")
         if not entries:
             lines.append("  none")
         for entry in entries[:limit]:
-            lines.extend(render(entry))  # type: ignore[operator]
+            lines.extend(render(entry))
         if len(entries) > limit:
             lines.append(f"  ... and {len(entries) - limit} more")
 

@@ -86,6 +86,10 @@ class BacklinksSpider(scrapy.Spider):
         self.check_all = str(all or "").lower() in {"1", "true", "yes"}
         self.page_limit = int(limit) if limit else None
         self.store: Store | None = None
+        # Set from the settings in from_crawler.
+        self.recheck_after = timedelta(hours=defaults.LINKCRAWLER_RECHECK_HOURS)
+        self.max_redirects = defaults.LINKCRAWLER_MAX_REDIRECTS
+        self.own_domains: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from linkcrawler.exceptions import StoreUnavailable
 
@@ -113,13 +114,13 @@ class EmbeddedServer:
                 entry.unlink(missing_ok=True)
         return alive
 
-    def _read_state(self) -> dict[str, object] | None:
+    def _read_state(self) -> dict[str, Any] | None:
         try:
             return json.loads(self._state_file.read_text())
         except (OSError, ValueError):
             return None
 
-    def _running_server(self) -> dict[str, object] | None:
+    def _running_server(self) -> dict[str, Any] | None:
         state = self._read_state()
         if state is None:
             return None
@@ -128,7 +129,7 @@ class EmbeddedServer:
         logger.info("embedded store: the server recorded in %s is gone; starting a new one", self._state_file)
         return None
 
-    def _start(self) -> dict[str, object]:
+    def _start(self) -> dict[str, Any]:
         db_path = self.data_dir / "db"
         log_path = self.data_dir / "server.log"
         config = self.data_dir / "secantusd.toml"
@@ -159,7 +160,7 @@ class EmbeddedServer:
             )
         port = self._wait_for_port(process, log_path, log_start)
         self._process = process
-        state: dict[str, object] = {"pid": process.pid, "host": "127.0.0.1", "port": port}
+        state: dict[str, Any] = {"pid": process.pid, "host": "127.0.0.1", "port": port}
         self._state_file.write_text(json.dumps(state))
         return state
 

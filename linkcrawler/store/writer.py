@@ -77,6 +77,8 @@ class WriteOp:
     def to_pymongo(self) -> InsertOne[Any] | UpdateOne:
         if self.kind == "insert":
             return InsertOne(self.document)
+        if self.update is None:
+            raise ValueError(f"an update of {self.collection} without an update document")
         return UpdateOne(self.filter, self.update, upsert=self.upsert)
 
     def to_json(self) -> str:
