@@ -52,31 +52,32 @@ def _(item: AuditedPage) -> list[WriteOp]:
     return [WriteOp.upsert_on(PAGES, {"url": item.url}, update)]
 
 
+def _page_link_upsert(collection: str, page_url: str, link_url: str, seen_at: datetime,
+                      fields: dict[str, Any]) -> list[WriteOp]:
+    """One document per (page, link) of a site: refreshed on every audit, first_seen kept."""
+    update = {"$set": {**fields, "last_seen": seen_at}, "$setOnInsert": {"first_seen": seen_at}}
+    return [WriteOp.upsert_on(collection, {"page_url": page_url, "link_url": link_url}, update)]
+
+
 @write_ops.register
 def _(item: BrokenLink) -> list[WriteOp]:
-    key = {"page_url": item.page_url, "link_url": item.link_url}
-    fields = {
+    return _page_link_upsert(BROKEN_LINKS, item.page_url, item.link_url, item.seen_at, {
         "anchor_text": item.anchor_text,
         "status": item.status,
         "kind": item.kind,
         "site": item.site,
         "final_url": item.final_url,
-        "last_seen": item.seen_at,
-    }
-    return [WriteOp.upsert_on(BROKEN_LINKS, key, {"$set": fields, "$setOnInsert": {"first_seen": item.seen_at}})]
+    })
 
 
 @write_ops.register
 def _(item: RedirectedLink) -> list[WriteOp]:
-    key = {"page_url": item.page_url, "link_url": item.link_url}
-    fields = {
+    return _page_link_upsert(REDIRECTED_LINKS, item.page_url, item.link_url, item.seen_at, {
         "anchor_text": item.anchor_text,
         "final_url": item.final_url,
         "redirects": item.redirects,
         "site": item.site,
-        "last_seen": item.seen_at,
-    }
-    return [WriteOp.upsert_on(REDIRECTED_LINKS, key, {"$set": fields, "$setOnInsert": {"first_seen": item.seen_at}})]
+    })
 
 
 @write_ops.register
