@@ -104,8 +104,8 @@ def main() -> None:
     opts = parser.parse_args()
     print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
     db = SecantusServer()
-    results: dict[str, list[float]] = {"bare": [], "backlinks": [], "no_store": [], "bare_rss": [],
-                                       "backlinks_rss": []}
+    results: dict[str, list[float]] = {"bare": [], "backlinks": [], "recheck": [], "no_store": [],
+                                       "bare_rss": [], "backlinks_rss": []}
     try:
         with tempfile.TemporaryDirectory(prefix="lc-bench-site-") as tmp:
             root = Path(tmp)
@@ -139,6 +139,15 @@ def main() -> None:
                                          "ITEM_PIPELINES": json.dumps(
                                              {"pipelines.backlink_state.BacklinkStatePipeline": 300})})],
                     )
+                    # The daily case: the same links checked again, nothing changed.
+                    rechecked = run_measured(
+                        [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
+                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database,
+                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
+                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test"})],
+                    )
+                    t_recheck = crawl_seconds(rechecked, "backlinks re-check")
+                    results["recheck"].append(links / t_recheck)
                     t_bare, t_checked = crawl_seconds(bare, "bare spider"), crawl_seconds(checked, "backlinks")
                     t_no_store = crawl_seconds(no_store, "backlinks without store writes")
                     results["no_store"].append(links / t_no_store)
@@ -154,7 +163,8 @@ def main() -> None:
                     results["backlinks_rss"].append(checked.peak_rss_mb)
                     print(f"round {round_number}: bare Scrapy {links / t_bare:,.0f} links/s ({t_bare:.1f}s), "
                           f"backlinks {links / t_checked:,.0f} links/s ({t_checked:.1f}s), "
-                          f"ratio {t_bare / t_checked:.2f}; without store writes {links / t_no_store:,.0f} links/s "
+                          f"ratio {t_bare / t_checked:.2f}; re-check {links / t_recheck:,.0f} links/s "
+                          f"(ratio {t_bare / t_recheck:.2f}); without store writes {links / t_no_store:,.0f} links/s "
                           f"(ratio {t_bare / t_no_store:.2f}); states {states}")
     finally:
         db.stop()
@@ -164,6 +174,8 @@ def main() -> None:
         "bare_links_per_s": round(statistics.median(results["bare"])),
         "backlinks_links_per_s": round(statistics.median(results["backlinks"])),
         "ratio": round(ratio, 2),
+        "recheck_links_per_s": round(statistics.median(results["recheck"])),
+        "recheck_ratio": round(statistics.median(results["recheck"]) / statistics.median(results["bare"]), 2),
         "no_store_links_per_s": round(statistics.median(results["no_store"])),
         "no_store_ratio": round(statistics.median(results["no_store"]) / statistics.median(results["bare"]), 2),
         "target": 0.8,
