@@ -59,6 +59,7 @@ from scrapy.utils.misc import build_from_crawler
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.store.connection import mask_uri
 from linkcrawler.queues import CrawlKeys, Outcome, PendingPut, ReliableQueue
 from linkcrawler.workers import WorkerRegistry, new_worker_id
 
@@ -108,14 +109,8 @@ def connect_redis(url: str, timeout: float = defaults.SCHEDULER_REDIS_TIMEOUT) -
         )
         server.ping()
     except (redis.RedisError, ValueError) as exc:
-        raise ConfigurationError(f"cannot reach Redis at REDIS_URL {_mask(url)}: {exc}") from exc
+        raise ConfigurationError(f"cannot reach Redis at REDIS_URL {mask_uri(url)}: {exc}") from exc
     return server
-
-
-def _mask(url: str) -> str:
-    from linkcrawler.store.connection import mask_uri  # same rules as for MongoDB URIs
-
-    return mask_uri(url)
 
 
 class _Unavailable(Exception):

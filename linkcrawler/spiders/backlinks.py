@@ -30,7 +30,7 @@ from linkcrawler import defaults
 from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink, PageCheck
 from linkcrawler.middlewares.address_guard import AddressRefused, printable
 from linkcrawler.middlewares.robots import RobotsDisallowed
-from linkcrawler.model.page import PageAnalysis, analyze_page
+from linkcrawler.model.page import PageAnalysis, analyze_page, normalize_headers
 from linkcrawler.model.status import Status
 from linkcrawler.model.urls import normalize_url
 from linkcrawler.model.verdict import (
@@ -165,7 +165,8 @@ class BacklinksSpider(scrapy.Spider):
         # The redirects; the final response is http_status.
         recorded = [{"url": url, "status": status} for url, status in hops[:-1]]
         result = PageCheck(source_url=links[0].source_url)
-        verdict = classify_http_status(response.status, _header(response, "Retry-After"), _headers(response))
+        headers = normalize_headers(response.headers)
+        verdict = classify_http_status(response.status, _header(response, "Retry-After"), headers)
         if verdict is NOT_MODIFIED:
             result.checks = [self.check(link, link.status, "not modified since the last check", now,
                                         response, recorded, not_modified=True) for link in links]
@@ -176,7 +177,7 @@ class BacklinksSpider(scrapy.Spider):
                                         failed=verdict.is_failure) for link in links]
         else:
             page = analyze_page(
-                response.url, response.body, _headers(response),
+                response.url, response.body, headers,
                 targets=[link.target_url for link in links],
             )
             for link in links:
@@ -296,11 +297,3 @@ def conditional_headers(links: list[KnownLink]) -> dict[str, str]:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value is not None else None
-
-
-def _headers(response: Response) -> dict[str, list[str]]:
-    return {
-        key.decode("latin-1").lower(): [v.decode("latin-1") for v in values]
-        for key, values in response.headers.items()
-    }
-
