@@ -165,3 +165,25 @@ class AuditTotals:
     counted_at: datetime
     pages: list[tuple[str, int, bool]] = field(default_factory=list)
     """(url, inlinks, in_sitemap) for every URL the audit recorded."""
+
+
+@dataclass(slots=True)
+class AuditFact:
+    """What one worker of a distributed audit fetched (an ``audit_fetches`` document).
+
+    The report is made from these once the shared crawl is over (see
+    :mod:`linkcrawler.model.audit_crawl`); they are removed after it.
+    """
+
+    site: str
+    run: str
+    kind: str
+    """``page`` (internal, GET), ``external`` (a link checked) or ``sitemap`` (part of a sitemap's URLs)."""
+    url: str
+    fetched_at: datetime
+    status: int | str | None = None
+    location: str | None = None
+    details: dict[str, Any] | None = None
+    anchors: list[tuple[str, str]] = field(default_factory=list)
+    """(target, anchor text) of a page's links; a sitemap part's URLs with empty anchors."""
+    error: str | None = None

@@ -23,6 +23,9 @@ Keys, with ``K`` = ``<LINKCRAWLER_REDIS_PREFIX>:<spider name>``:
 ``K:dupefilter``
     fingerprints of the requests scheduled in the current run (scrapy-redis's
     duplicate filter, emptied when a new run starts: see :mod:`linkcrawler.workers`).
+``K:run:<id>:task:<name>``
+    who does the run's task ``name`` (a worker id, or ``/done``): work done
+    once per run, such as the report of a distributed site audit.
 ``K:start_seen``
     fingerprints of the start requests enqueued in the current run: every
     worker reads the spider's start requests, each is enqueued once per run,
@@ -158,6 +161,9 @@ class CrawlKeys:
 
     def run_ended(self, run_id: str) -> str:
         return f"{self.base}:run:{run_id}:ended"
+
+    def task(self, run_id: str, name: str) -> str:
+        return f"{self.base}:run:{run_id}:task:{name}"
 
 
 class PendingPut(NamedTuple):

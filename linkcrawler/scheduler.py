@@ -35,6 +35,20 @@ Stats (``linkcrawler/scheduler/...``): ``run`` and ``worker`` (ids), ``acknowled
 dead workers queued again), ``requeued`` (taken but never received), ``start_already_enqueued``
 (start requests another worker enqueued first), ``redis_outages``,
 ``deferred_enqueues`` (scheduled while Redis was unreachable), ``unreadable``.
+
+What a spider can ask of it (request meta keys, spider attributes, signals):
+
+- ``meta["linkcrawler_local"] = True``: the request stays in this worker (it is
+  never written to Redis, so never handed to another worker nor de-duplicated);
+- ``meta["linkcrawler_fingerprint"]``: the duplicate filter's key for the
+  request, instead of Scrapy's request fingerprint (the spider's own notion of
+  "the same URL");
+- ``spider.shared_crawl_name``: the crawl's name in Redis when it is not the
+  spider's name (site_audit: one crawl per audited site);
+- :data:`linkcrawler.signals.shared_run_joined` and
+  :data:`linkcrawler.signals.shared_run_drained`, with :meth:`RedisScheduler.hold_run`,
+  :meth:`RedisScheduler.release_run` and :meth:`RedisScheduler.claim_task`: work
+  done once per run when the shared crawl is over.
 """
 
 from __future__ import annotations
@@ -87,6 +101,11 @@ RECONNECT_BACKOFF = (0.25, 2.0)
 #: Meta key set on a start request once it went through the per-run start check,
 #: so that its retries and redirects are not taken for new start requests.
 SEEDED_META = "_linkcrawler_seeded"
+
+#: Meta key of a request that stays in this worker (never written to Redis).
+LOCAL_META = "linkcrawler_local"
+#: Meta key of a request's duplicate-filter key, when the spider gives one.
+FINGERPRINT_META = "linkcrawler_fingerprint"
 
 #: Errors that mean "Redis cannot be reached now" (BusyLoadingError, a server
 #: still loading its data after a restart, is a ConnectionError).
@@ -172,6 +191,9 @@ class RedisScheduler(BaseScheduler):
         self._drained_since: float | None = None
         self._run_over_logged = False
         self._timers: list[AsyncioLoopingCall | LoopingCall] = []
+        # Requests that stay in this worker (LOCAL_META), and whether it holds the run open.
+        self._local: deque[Request] = deque()
+        self._held = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
@@ -202,7 +224,7 @@ class RedisScheduler(BaseScheduler):
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self._check_engine()
-        keys = CrawlKeys.for_spider(self.prefix, spider.name)
+        keys = CrawlKeys.for_spider(self.prefix, getattr(spider, "shared_crawl_name", None) or spider.name)
         self.queue = ReliableQueue(self.server, spider, keys, self.worker, self.serializer)
         self.registry = WorkerRegistry(
             self.server, keys, self.worker, ttl=self.worker_ttl, run_ttl=self.run_ttl,
@@ -226,6 +248,9 @@ class RedisScheduler(BaseScheduler):
             timer = create_looping_call(self._guarded, function)
             timer.start(interval, now=False)
             self._timers.append(timer)
+        self.crawler.signals.send_catch_log(
+            signal=linkcrawler_signals.shared_run_joined, run_id=self.registry.run_id, scheduler=self
+        )
 
     def close(self, reason: str) -> None:
         self._closed = True
@@ -263,7 +288,7 @@ class RedisScheduler(BaseScheduler):
         )
 
     def has_pending_requests(self) -> bool:
-        if self._offline_since is not None or self._to_put or self._prefetched:
+        if self._offline_since is not None or self._to_put or self._prefetched or self._local:
             return True  # work may remain: keep the engine from going idle
         if self.queue is None:
             return False
@@ -280,10 +305,15 @@ class RedisScheduler(BaseScheduler):
         is sent for duplicates.
         """
         assert self.queue is not None
+        if request.meta.get(LOCAL_META):
+            self._local.append(request)
+            self._inc("scheduler/enqueued/local")
+            return True
         start = bool(request.meta.get("is_start_request")) and not request.meta.get(SEEDED_META)
         if start:
             request.meta[SEEDED_META] = True
-        fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()  # type: ignore[union-attr]
+        fingerprint = request.meta.get(FINGERPRINT_META) or self.crawler.request_fingerprinter.fingerprint(  # type: ignore[union-attr]
+            request).hex()
         self._to_put.append(self.queue.prepare(request, fingerprint, start=start))
         if self._offline_since is not None:
             self._inc("linkcrawler/scheduler/deferred_enqueues")
@@ -292,6 +322,9 @@ class RedisScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if self.queue is None:
             return None
+        if self._local:
+            self._inc("scheduler/dequeued/local")
+            return self._local.popleft()
         while True:
             if not self._prefetched and not self._fetch():
                 return None
@@ -365,7 +398,7 @@ class RedisScheduler(BaseScheduler):
         if not self._joined or self._closed:
             return
         assert self.registry is not None
-        if self.registry.seeding:
+        if self.registry.seeding and not self._held:
             # The engine goes idle only once start() is exhausted.
             self.registry.seeding = False
             try:
@@ -391,6 +424,55 @@ class RedisScheduler(BaseScheduler):
         if waited < self.idle_before_close:
             self._look_again(min(IDLE_POLL, self.idle_before_close - waited))
             raise DontCloseSpider
+        responses = self.crawler.signals.send_catch_log(signal=linkcrawler_signals.shared_run_drained, scheduler=self)
+        if any(result is True for _, result in responses):
+            self._look_again(IDLE_POLL)
+            raise DontCloseSpider
+
+    # --- work done once per run ---------------------------------------------------
+
+    def hold_run(self) -> None:
+        """Keep the run open, and the other workers in it, until :meth:`release_run`.
+
+        The other workers wait as they do for one still reading its start
+        requests; if this one dies, its heartbeat expires and they go on.
+        """
+        assert self.registry is not None
+        self._held = True
+        self.registry.seeding = True
+        try:
+            self._call(self.registry.heartbeat)
+        except _Unavailable:
+            pass  # the next heartbeat says it
+
+    def release_run(self) -> None:
+        """Let the run end once drained (see :meth:`hold_run`)."""
+        assert self.registry is not None
+        self._held = False
+        self.registry.seeding = False
+        try:
+            self._call(self.registry.done_seeding)
+        except _Unavailable:
+            pass
+
+    def claim_task(self, name: str) -> int:
+        """Claim the run's task ``name`` for this worker: 1 (it is this worker's), 0 (a live worker has it), -1 (done).
+
+        A task whose worker died (its heartbeat expired) can be claimed again.
+        """
+        assert self.registry is not None
+        try:
+            return int(self._call(self.registry.claim, name))
+        except _Unavailable:
+            return 0
+
+    def finish_task(self, name: str) -> None:
+        """The run's task ``name`` is done: nobody claims it again in this run."""
+        assert self.registry is not None
+        try:
+            self._call(self.registry.finish, name)
+        except _Unavailable:
+            logger.warning("scheduler: Redis lost while marking %s done", name)
 
     def items_stored(self, upto: float) -> None:
         """A pipeline stored every item it was given before ``upto``."""

@@ -15,3 +15,17 @@ from __future__ import annotations
 #: are stored, when it has received this signal at least once in the crawl; a
 #: worker killed before that loses nothing, its requests being handed out again.
 items_stored = object()
+
+#: Sent by the Redis scheduler once this worker joined a shared run, with
+#: ``run_id`` and ``scheduler`` (:class:`~linkcrawler.scheduler.RedisScheduler`).
+shared_run_joined = object()
+
+#: Sent by the Redis scheduler when the shared run is over for this worker
+#: (nothing queued, nothing in flight anywhere, for ``SCHEDULER_IDLE_BEFORE_CLOSE``
+#: seconds), with ``scheduler``, just before it lets the worker close. A handler
+#: returning ``True`` keeps the worker open: it has more to do (it may schedule
+#: requests meanwhile); it is asked again about every second. With
+#: ``scheduler.hold_run()`` it keeps the other workers in the run too, until
+#: ``scheduler.release_run()``, and ``scheduler.claim_task(name)`` makes sure one
+#: worker of the run does a task (the report of a distributed site audit).
+shared_run_drained = object()

@@ -2,8 +2,10 @@
 
 Every internal page is fetched once (GET), every distinct external link checked
 once (HEAD, GET when HEAD is refused) and never crawled beyond. What each answer
-means lives in :mod:`linkcrawler.model.audit`; this spider only fetches, keeps
-the crawl's bookkeeping and turns verdicts into items:
+means lives in :mod:`linkcrawler.model.audit`, and the crawl's bookkeeping (what
+to fetch next, which chains wait for which hop, which links are broken) in
+:class:`~linkcrawler.model.audit_crawl.AuditBook`; this spider turns the book's
+fetches into requests and responses into answers. The items:
 
 - :class:`~linkcrawler.items.AuditedPage` per internal URL (``pages``),
 - :class:`~linkcrawler.items.BrokenLink` per (page, link) whose target is broken,
@@ -12,14 +14,22 @@ the crawl's bookkeeping and turns verdicts into items:
 
 Redirects are followed by the spider, not by Scrapy (``dont_redirect``): each hop
 is a URL fetched once and recorded in a :class:`~linkcrawler.model.audit.RedirectGraph`,
-so chains keep every hop and loops are seen. The spider's own set of normalized
-URLs replaces the duplicate filter (``dont_filter``), which would otherwise
-swallow a redirect to a URL already fetched.
+so chains keep every hop and loops are seen. The book's set of URLs replaces the
+duplicate filter (``dont_filter``), which would otherwise swallow a redirect to a
+URL already fetched.
 
 Order of the crawl: robots.txt (for its ``Sitemap:`` lines), the start page and
 ``/sitemap.xml``; then links breadth first. When the link crawl is over, the
 sitemap URLs it did not reach are fetched (``found_by: sitemap``, ``depth: null``),
 then the totals are written.
+
+Shared (``REDIS_URL``): every worker runs this spider on the same start URL;
+Redis de-duplicates on the URL and method (``linkcrawler_fingerprint``), each
+worker stores what it fetched (:class:`~linkcrawler.items.AuditFact`, in
+``audit_fetches``) and explores from it without settling anything
+(:meth:`AuditBook.explore`). When the shared crawl is over, one worker replays
+the stored answers through a fresh book (:func:`~linkcrawler.model.audit_crawl.replay`),
+fetching what it misses, and sends the report: the items of a single process.
 
 Arguments: ``start_url`` (required), ``max_pages``, ``max_depth``,
 ``obey_robots`` (``0`` to ignore robots.txt on the own site).
@@ -28,6 +38,7 @@ Arguments: ``start_url`` (required), ``max_pages``, ``max_depth``,
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
@@ -42,43 +53,44 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.conf import build_component_list
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 import linkcrawler.store.audit  # noqa: F401  (registers how audit items are written)
+from linkcrawler import defaults
+from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.items import AuditFact
 from linkcrawler.middlewares.address_guard import printable
 from linkcrawler.model.audit import (
-    MAX_REDIRECTS,
     REFUSED_ADDRESS,
     ROBOTS_DISALLOWED,
-    TOO_MANY_REDIRECTS,
     AuditFindings,
-    BrokenTarget,
     ParamStripper,
-    RedirectGraph,
-    Resolution,
     SiteScope,
-    Status,
     TrapGuard,
     TrapLimits,
     error_kind,
     format_findings,
-    is_broken,
     parse_sitemap,
     redirect_location,
     sitemap_urls_in_robots,
 )
+from linkcrawler.model.audit_crawl import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.model.page import analyze_page
-from linkcrawler import defaults
 from linkcrawler.model.urls import normalize_url
+from linkcrawler.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
 #: Sitemaps read per audit (an index can name many).
 MAX_SITEMAPS = 1000
+#: Sitemap URLs per stored fact of a shared audit (a document stays far below MongoDB's 16 MB).
+SITEMAP_FACT_URLS = 5000
+#: Replays of a shared audit's facts before the report is made with what could not be fetched as errors.
+MAX_REPORT_PASSES = 5
 #: HEAD answers trusted as they are; any other 4xx/5xx is asked again with GET.
 HEAD_FINAL_STATUSES = frozenset({404, 410})
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"application/xml", b"text/xml")
@@ -130,32 +142,20 @@ class SiteAuditSpider(scrapy.Spider):
         self.obey_robots = str(obey_robots).strip().lower() not in _FALSE if obey_robots is not None else True
         self.scope = SiteScope(self.start_url)
         self.site = self.scope.site
-        self.graph = RedirectGraph(MAX_REDIRECTS)
-        #: Every URL requested (or answered) in this crawl: each is fetched once.
-        self.scheduled: set[str] = set()
-        #: Distinct internal pages linking to each URL.
-        self.inlinks: Counter[str] = Counter()
-        #: (page, anchor) of the links to a URL whose verdict is not known yet.
-        self.carriers: dict[str, list[tuple[str, str]]] = {}
-        #: URL -> what a link to it is: None (fine), or ("broken", status, final) / ("redirected", final, n).
-        self.verdicts: dict[str, tuple[Any, ...] | None] = {}
-        #: URL not answered yet -> URLs whose chain waits for it.
-        self.waiting: dict[str, list[str]] = {}
-        #: Internal URLs waiting to be settled: (clicks, found_by).
-        self.page_meta: dict[str, tuple[int | None, str]] = {}
-        self.errors: dict[str, str] = {}
-        self.recorded: list[str] = []
-        self.sitemap_urls: dict[str, None] = {}
+        #: The crawl's name in Redis: one shared crawl per audited site.
+        self.shared_crawl_name = f"{self.name}:{self.site}"
         self.sitemaps: set[str] = set()
-        self.skipped: dict[str, str] = {}
-        self.internal_fetches = 0
-        self.truncated = False
         self.stage = "links"
         self.started_at = datetime.now(timezone.utc)
-        self.findings = AuditFindings(site=self.site)
-        self._broken_targets: dict[str, BrokenTarget] = {}
-        self._loops_seen: set[frozenset[str]] = set()
         self.store: Store | None = None
+        #: Distributed (``REDIS_URL``): workers store what they fetch, one of them makes the report.
+        self.shared = False
+        self.run_id: str | None = None
+        self._report_state: str | None = None
+        self._report_from = 0.0
+        self._stored_upto = float("-inf")
+        self._replays = 0
+        self._scheduler: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteAuditSpider:
@@ -165,6 +165,10 @@ class SiteAuditSpider(scrapy.Spider):
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
+        if spider.shared:
+            crawler.signals.connect(spider.shared_run_joined, signal=linkcrawler_signals.shared_run_joined)
+            crawler.signals.connect(spider.shared_run_drained, signal=linkcrawler_signals.shared_run_drained)
+            crawler.signals.connect(spider.items_stored, signal=linkcrawler_signals.items_stored)
         return spider
 
     def configure(self, settings: BaseSettings) -> None:
@@ -180,7 +184,7 @@ class SiteAuditSpider(scrapy.Spider):
             deny=tuple(settings.getlist("LINKCRAWLER_AUDIT_DENY", defaults.LINKCRAWLER_AUDIT_DENY)),
         )
         try:
-            self.guard = TrapGuard(self.limits)
+            TrapGuard(self.limits)
         except Exception as exc:  # re.error: a bad pattern
             raise ConfigurationError(f"LINKCRAWLER_AUDIT_DENY: {exc}") from exc
         self.max_pages = self._max_pages_arg if self._max_pages_arg is not None else settings.getint(
@@ -190,21 +194,42 @@ class SiteAuditSpider(scrapy.Spider):
         self.report_lines = settings.getint("LINKCRAWLER_AUDIT_REPORT_LINES", defaults.LINKCRAWLER_AUDIT_REPORT_LINES)
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.start_url = self.strip(self.start_url)
+        self.shared = bool(settings.get("REDIS_URL"))
+        if self.shared and not _writes_to_store(settings):
+            raise ConfigurationError(
+                "site_audit with REDIS_URL shares the crawl among workers through MongoDB: "
+                "it needs the MongoDB writer pipeline (pipelines.mongo.MongoWriterPipeline) in ITEM_PIPELINES"
+            )
+        self.book = self.new_book()
+
+    def new_book(self, inc: Any = None) -> AuditBook:
+        """A fresh bookkeeping of this audit (see :class:`~linkcrawler.model.audit_crawl.AuditBook`)."""
+        return AuditBook(
+            self.start_url, self.scope, TrapGuard(self.limits), self.strip,
+            max_pages=self.max_pages, check_external=self.check_external, inc=inc or self._inc,
+        )
+
+    @property
+    def findings(self) -> AuditFindings:
+        return self.book.findings
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(key, count)  # type: ignore[union-attr]
 
     # --- signals -------------------------------------------------------------------
 
     async def spider_opened(self, spider: scrapy.Spider) -> None:
         if spider is self and _writes_to_store(self.crawler.settings):
             # Held until the end, after the writer pipeline has flushed, to remove
-            # the links fixed since the last audit.
+            # the links fixed since the last audit (and to read a shared audit's facts).
             self.store = await run_in_thread(open_store, self.crawler.settings)
 
     def spider_idle(self, spider: scrapy.Spider) -> None:
-        if spider is not self:
-            return
+        if spider is not self or self.shared:
+            return  # a shared audit's end is the scheduler's (shared_run_drained)
         if self.stage == "links":
             self.stage = "sitemap"
-            requests = list(self._sitemap_requests())
+            requests = [self._request(fetch) for fetch in self.book.sitemap_fetches()]
             if requests:
                 logger.info("site_audit: %d URL(s) of the sitemaps were not reached by links; fetching them", len(requests))
                 for request in requests:
@@ -212,32 +237,35 @@ class SiteAuditSpider(scrapy.Spider):
                 raise DontCloseSpider
         if self.stage == "sitemap":
             self.stage = "totals"
-            # Items leave a spider through a callback: one last small request
-            # carries the totals (a coroutine sending them would leave the engine
-            # waiting for its next heartbeat, 5 s, to notice the crawl is over).
-            parts = urlsplit(self.start_url)
-            self.crawler.engine.crawl(Request(  # type: ignore[union-attr]
-                f"{parts.scheme}://{parts.netloc}/robots.txt", method="HEAD", callback=self.send_totals,
-                errback=self.send_totals, dont_filter=True,
-                meta={**_OWN_HANDLING, "dont_obey_robotstxt": True, "dont_retry": True},
-            ))
+            self._send_items_later([self.book.totals()])
             raise DontCloseSpider
 
     async def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
             return
-        self.findings.skipped = Counter(self.skipped.values())
-        logger.info("%s", format_findings(self.findings, self.report_lines))
+        reported = not self.shared or self._report_state == "done"
+        if reported:
+            findings = self.findings
+            findings.skipped = Counter(self.book.skipped.values())
+            logger.info("%s", format_findings(findings, self.report_lines))
+        else:
+            logger.info("site_audit: shared audit of %s (run %s): this worker fetched its share; "
+                        "another worker writes the report", self.site, self.run_id)
         store, self.store = self.store, None
         if store is None:
             return
         try:
-            if reason == "finished" and not self.truncated and self.stage == "totals":
-                removed = await run_in_thread(linkcrawler.store.audit.purge_fixed_links, store.db, self.site, self.started_at)
+            if not reported:
+                return
+            if reason == "finished" and not self.book.truncated and self.stage == "totals":
+                removed = await run_in_thread(
+                    linkcrawler.store.audit.purge_fixed_links, store.db, self.site, self.started_at)
                 if any(removed.values()):
                     logger.info("site_audit: removed links fixed since the last audit: %s", removed)
             else:
                 logger.info("site_audit: incomplete audit (%s): links found broken before are kept", reason)
+            if self.shared:
+                await run_in_thread(linkcrawler.store.audit.purge_facts, store.db, self.site)
         finally:
             await run_in_thread(store.close)
 
@@ -261,69 +289,71 @@ class SiteAuditSpider(scrapy.Spider):
             f"{root}/robots.txt", callback=self.parse_robots, errback=self.aside, dont_filter=True,
             meta={"dont_obey_robotstxt": True}, priority=10,
         )
-        request = self._page_request(self.start_url, depth=0, clicks=0, found_by="start")
-        if request is not None:
-            yield request
+        fetch = self.book.start()
+        if fetch is not None:
+            yield self._request(fetch)
         sitemap = self._sitemap_request(f"{root}/sitemap.xml", nesting=0)
         if sitemap is not None:
             yield sitemap
 
-    def _page_request(
-        self, url: str, depth: int, clicks: int | None, found_by: str, hops: int = 0, counted: bool = True
-    ) -> Request | None:
-        """The GET of an internal URL, or ``None`` when it was requested already or max_pages is reached."""
-        if url in self.scheduled:
-            return None
-        if counted and self.max_pages and self.internal_fetches >= self.max_pages:
-            if not self.truncated:
-                logger.info("site_audit: max_pages (%d) reached: no new pages are crawled", self.max_pages)
-            self.truncated = True
-            self._skip(url, "max_pages")
-            return None
-        self.scheduled.add(url)
-        self.internal_fetches += 1
-        self.page_meta[url] = (clicks, found_by)
-        meta = {
-            **_OWN_HANDLING, "audit_url": url, "audit_depth": depth, "audit_hops": hops,
-        }
-        if not self.obey_robots:
-            meta["dont_obey_robotstxt"] = True
-        return Request(url, callback=self.parse_page, errback=self.fetch_failed, dont_filter=True,
-                       priority=-depth, meta=meta)
+    def _request(self, fetch: Fetch, method: str | None = None, meta: dict[str, Any] | None = None) -> Request:
+        """The request of a fetch: GET for a page, HEAD (then GET if refused) for an external link.
 
-    def _check_request(self, url: str, depth: int, hops: int = 0, method: str = "HEAD") -> Request:
-        """The check of an external URL: HEAD, never parsed, robots.txt not consulted (one request, as a click)."""
-        self.scheduled.add(url)
-        meta = {
-            **_OWN_HANDLING, "audit_url": url, "audit_external": True, "audit_depth": depth,
-            "audit_hops": hops, "dont_obey_robotstxt": True,
-        }
-        return Request(url, method=method, callback=self.parse_external, errback=self.fetch_failed,
-                       dont_filter=True, priority=-depth, meta=meta)
+        Redirects and every status reach the callbacks (the audit follows
+        redirects itself); robots.txt is not consulted for external links (one
+        request, as a click). Alone, the spider's book de-duplicates
+        (``dont_filter``); shared, Redis does, on the URL and method.
+        """
+        meta = {**_OWN_HANDLING, **(meta or {}), "audit_url": fetch.url, "audit_depth": fetch.depth,
+                "audit_hops": fetch.hops}
+        if fetch.external:
+            method = method or "HEAD"
+            meta.update(audit_external=True, dont_obey_robotstxt=True)
+            callback = self.parse_external
+        else:
+            method = "GET"
+            if not self.obey_robots:
+                meta["dont_obey_robotstxt"] = True
+            callback = self.parse_page
+        if self.shared and not meta.get(LOCAL_META):
+            meta[FINGERPRINT_META] = f"{method} {fetch.url}"
+        return Request(fetch.url, method=method, callback=callback, errback=self.fetch_failed,
+                       dont_filter=not self.shared or bool(meta.get(LOCAL_META)), priority=fetch.priority, meta=meta)
+
+    def _requests(self, outputs: Iterable[Any]) -> Iterator[Any]:
+        """The book's outputs as the spider's: fetches become requests, items stay items."""
+        for output in outputs:
+            yield self._request(output) if isinstance(output, Fetch) else output
 
     def _sitemap_request(self, url: str, nesting: int) -> Request | None:
         if url in self.sitemaps or len(self.sitemaps) >= MAX_SITEMAPS or nesting > 3:
             return None
         self.sitemaps.add(url)
-        return Request(url, callback=self.parse_sitemap, errback=self.aside, dont_filter=True,
-                       meta={"audit_sitemap_nesting": nesting}, priority=5)
+        meta: dict[str, Any] = {"audit_sitemap_nesting": nesting}
+        if self.shared:
+            meta[FINGERPRINT_META] = f"SITEMAP {url}"
+        return Request(url, callback=self.parse_sitemap, errback=self.aside, dont_filter=not self.shared,
+                       meta=meta, priority=5)
 
-    def _sitemap_requests(self) -> Iterator[Request]:
-        for url in self.sitemap_urls:
-            if url in self.scheduled:
-                continue
-            reason = self.guard.refusal(url, 0)
-            if reason is not None:
-                self._skip(url, reason)
-                continue
-            request = self._page_request(url, depth=0, clicks=None, found_by="sitemap")
-            if request is not None:
-                yield request
+    def _send_items_later(self, items: list[Any], local: bool = False) -> None:
+        """Hand ``items`` to the engine: items leave a spider through a callback.
 
-    def _skip(self, url: str, reason: str) -> None:
-        if url not in self.skipped:
-            self.skipped[url] = reason
-            self.crawler.stats.inc_value(f"linkcrawler/site_audit/skipped/{reason}")  # type: ignore[union-attr]
+        One last small request carries them (a coroutine sending them would
+        leave the engine waiting for its next heartbeat, 5 s, to notice the
+        crawl is over).
+        """
+        parts = urlsplit(self.start_url)
+        meta = {**_OWN_HANDLING, "dont_obey_robotstxt": True, "dont_retry": True, "audit_items": items}
+        if local:
+            meta[LOCAL_META] = True
+        self.crawler.engine.crawl(Request(  # type: ignore[union-attr]
+            f"{parts.scheme}://{parts.netloc}/robots.txt", method="HEAD", callback=self.send_items,
+            errback=self.send_items, dont_filter=True, meta=meta,
+        ))
+
+    def send_items(self, response_or_failure: Any) -> Iterator[Any]:
+        request = response_or_failure.request if isinstance(response_or_failure, Failure) else response_or_failure
+        yield from request.meta.pop("audit_items", [])
 
     # --- robots.txt and sitemaps ------------------------------------------------------------
 
@@ -333,7 +363,7 @@ class SiteAuditSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
         content = parse_sitemap(response.body, max_size=self.maxsize or 50 * 1024 * 1024)
         nesting = response.meta.get("audit_sitemap_nesting", 0)
         if content.kind == "sitemapindex":
@@ -342,14 +372,21 @@ class SiteAuditSpider(scrapy.Spider):
                 if request is not None:
                     yield request
         elif content.kind == "urlset":
+            urls = []
             for location in content.locations:
                 try:
-                    url = self.strip(normalize_url(response.urljoin(location)))
+                    urls.append(self.strip(normalize_url(response.urljoin(location))))
                 except ValueError:
                     continue
-                if self.scope.is_internal(url):
-                    self.sitemap_urls[url] = None
-            self.crawler.stats.inc_value("linkcrawler/site_audit/sitemap_urls", len(content.locations))  # type: ignore[union-attr]
+            for url in urls:
+                self.book.add_sitemap_url(url)
+            self._inc("linkcrawler/site_audit/sitemap_urls", len(content.locations))
+            if self.shared:
+                internal = [url for url in urls if self.scope.is_internal(url)]
+                for number, start in enumerate(range(0, len(internal), SITEMAP_FACT_URLS)):
+                    part = internal[start:start + SITEMAP_FACT_URLS]
+                    yield self._fact("sitemap", f"{response.url}#{number:06d}", anchors=[(url, "") for url in part])
+                yield from self._requests(self.book.explore_sitemap(internal))
 
     def aside(self, failure: Failure) -> None:
         """robots.txt or a sitemap could not be read: the crawl goes on without it."""
@@ -358,220 +395,165 @@ class SiteAuditSpider(scrapy.Spider):
     # --- answers -------------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        meta = response.meta
-        url: str = meta["audit_url"]
+        fetch = _fetch_of(response.meta)
         status = response.status
-        location = self._location(url, status, response)
-        self.graph.record(url, status, location)
-        if location is not None:
-            yield from self._follow(location, meta)
-            yield from self._answered(url)
-            return
-        details: dict[str, Any] = {"content_type": _media_type(response)}
-        if 200 <= status < 300 and response.body:
-            analysis = analyze_page(url, response.body, response.headers)
-            details.update(
-                content_type=analysis.content_type or details["content_type"],
-                title=analysis.title or None,
-                canonical=analysis.canonical,
-                noindex=analysis.noindex,
-            )
-            if analysis.is_html:
-                yield from self._links(url, analysis.links, meta)
-        yield from self._answered(url, details)
+        answer = Answer(fetch.url, status, self._location(fetch.url, status, response))
+        if answer.location is None:
+            details: dict[str, Any] = {"content_type": _media_type(response)}
+            if 200 <= status < 300 and response.body:
+                analysis = analyze_page(fetch.url, response.body, response.headers)
+                details.update(
+                    content_type=analysis.content_type or details["content_type"],
+                    title=analysis.title or None,
+                    canonical=analysis.canonical,
+                    noindex=analysis.noindex,
+                )
+                if analysis.is_html:
+                    answer.anchors = collect_anchors(fetch.url, analysis.links, self.strip)
+            answer.details = details
+        yield from self._answered(fetch, answer, response.meta)
 
     def parse_external(self, response: Response) -> Iterator[Any]:
-        meta = response.meta
-        url: str = meta["audit_url"]
+        fetch = _fetch_of(response.meta)
         status = response.status
         if response.request is not None and response.request.method == "HEAD" and status >= 400 \
                 and status not in HEAD_FINAL_STATUSES:
             # HEAD refused or unsupported (405, 501, a 403 from a CDN...): ask with GET.
-            self.crawler.stats.inc_value("linkcrawler/site_audit/head_refused")  # type: ignore[union-attr]
-            self.scheduled.discard(url)
-            yield self._check_request(url, meta["audit_depth"], meta["audit_hops"], method="GET")
+            self._inc("linkcrawler/site_audit/head_refused")
+            yield self._request(fetch, method="GET", meta=_carried(response.meta))
             return
-        location = self._location(url, status, response)
-        self.graph.record(url, status, location)
-        self.crawler.stats.inc_value("linkcrawler/site_audit/external_checked")  # type: ignore[union-attr]
-        if location is not None:
-            yield from self._follow(location, meta)
-        yield from self._answered(url)
+        answer = Answer(fetch.url, status, self._location(fetch.url, status, response), external=True)
+        yield from self._answered(fetch, answer, response.meta)
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
-        meta = request.meta
-        url: str = meta["audit_url"]
+        fetch = _fetch_of(request.meta)
         kind = error_kind(failure.value)
-        if meta.get("audit_external") and request.method == "HEAD" and kind not in (
+        if fetch.external and request.method == "HEAD" and kind not in (
             ROBOTS_DISALLOWED, REFUSED_ADDRESS, "dns_error", "connection_refused", "timeout",
         ):
             # Some servers drop the connection on HEAD.
-            self.scheduled.discard(url)
-            yield self._check_request(url, meta["audit_depth"], meta["audit_hops"], method="GET")
+            yield self._request(fetch, method="GET", meta=_carried(request.meta))
             return
-        self.graph.record(url, kind)
-        self.errors[url] = printable(str(failure.value) or type(failure.value).__name__)[:300]
-        if meta.get("audit_external"):
-            self.crawler.stats.inc_value("linkcrawler/site_audit/external_checked")  # type: ignore[union-attr]
-        yield from self._answered(url)
+        message = printable(str(failure.value) or type(failure.value).__name__)[:300]
+        yield from self._answered(fetch, Answer(fetch.url, kind, error=message, external=fetch.external), request.meta)
 
     def _location(self, url: str, status: int, response: Response) -> str | None:
         location = redirect_location(url, status, response.headers.get(b"Location"))
         return self.strip(location) if location is not None else None
 
-    def _follow(self, location: str, meta: dict[str, Any]) -> Iterator[Request]:
-        """Fetch the next hop of a redirect, unless it is known or the chain is already too long."""
-        if location in self.scheduled or location in self.graph:
+    def _answered(self, fetch: Fetch, answer: Answer, meta: dict[str, Any]) -> Iterator[Any]:
+        if not self.shared:
+            yield from self._requests(self.book.answered(fetch, answer))
             return
-        hops = meta["audit_hops"] + 1
-        if hops > MAX_REDIRECTS:
-            # Never fetched: chains that reach it end as too long.
-            self.graph.record(location, TOO_MANY_REDIRECTS)
-            yield from self._answered(location, own=False)
+        # Shared: store what was fetched; the report is made from it at the end.
+        yield self._fact(
+            "external" if fetch.external else "page", fetch.url, status=answer.status, location=answer.location,
+            details=answer.details, anchors=list((answer.anchors or {}).items()), error=answer.error,
+        )
+        if not meta.get(LOCAL_META):  # (a fetch the report asked for: the report decides what follows)
+            yield from self._requests(self.book.explore(fetch, answer))
+
+    def _fact(self, kind: str, url: str, **fields: Any) -> AuditFact:
+        self._inc(f"linkcrawler/site_audit/facts/{kind}")
+        return AuditFact(site=self.site, run=self.run_id or "", kind=kind, url=url,
+                         fetched_at=datetime.now(timezone.utc), **fields)
+
+    # --- the report of a shared audit ------------------------------------------------------
+
+    def shared_run_joined(self, run_id: str, scheduler: Any) -> None:
+        self.run_id = run_id
+
+    def items_stored(self, upto: float) -> None:
+        self._stored_upto = max(self._stored_upto, upto)
+
+    def shared_run_drained(self, scheduler: Any) -> bool:
+        """The shared crawl is over: one worker makes the report; True while this one has work left.
+
+        The worker that claims the report holds the run open (the others wait,
+        and one of them takes over if it dies), waits for what it fetched to be
+        stored, replays the stored facts through a fresh book, fetches what no
+        worker fetched (usually nothing: a page first reached by a longer path
+        than a single process would take, say), replays again, and sends the
+        report's items, then lets the run end once they are stored.
+        """
+        state = self._report_state
+        if state in ("done", "failed"):
+            return False
+        if state is None:
+            claim = scheduler.claim_task("report")
+            if claim != 1:
+                return False  # done, or another worker is making it
+            scheduler.hold_run()
+            self._scheduler = scheduler
+            self._report_state = state = "waiting"
+            self._report_from = float("inf")
+            logger.info("site_audit: the shared crawl of %s is over; this worker makes the report", self.site)
+        if state == "replaying":
+            return True
+        # "waiting" (for what was fetched to be stored) or "sending" (the report). The engine
+        # is idle: everything this worker scraped went through the item pipelines by now.
+        if self._report_from == float("inf"):
+            self._report_from = time.monotonic()
+        if self._stored_upto < self._report_from:
+            return True
+        if state == "sending":
+            scheduler.finish_task("report")
+            scheduler.release_run()
+            self._report_state = "done"
+            self.stage = "totals"
+            return False
+        self._report_state = "replaying"
+        deferred_from_coro(self._make_report())
+        return True
+
+    async def _make_report(self) -> None:
+        assert self.store is not None
+        counts: Counter[str] = Counter()
+        last_pass = self._replays + 1 >= MAX_REPORT_PASSES
+        try:
+            answers, sitemap_urls = await run_in_thread(
+                linkcrawler.store.audit.load_facts, self.store.db, self.site, self.run_id or "")
+            book = self.new_book(inc=lambda key, count: counts.update({key: count}))
+            result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
+        except Exception:
+            self._replays += 1
+            logger.exception("site_audit: making the report of the shared audit failed (pass %d)", self._replays)
+            if self._replays >= MAX_REPORT_PASSES:
+                logger.error("site_audit: giving up the report of %s; the stored facts are kept", self.site)
+                self._report_state = "failed"
+                self._scheduler.release_run()
+            else:
+                self._report_state = "waiting"
+                self._report_from = float("inf")
             return
-        depth = meta["audit_depth"]
-        if self.scope.is_internal(location):
-            origin_clicks = self.page_meta.get(meta["audit_url"], (depth, "link"))[0]
-            request = self._page_request(location, depth, origin_clicks, "redirect", hops=hops, counted=False)
-            if request is not None:
-                yield request
-        else:
-            yield self._check_request(location, depth, hops)
+        self._replays += 1
+        if result.missing:
+            logger.info("site_audit: report: %d URL(s) no worker fetched (found by another path); fetching them",
+                        len(result.missing))
+            self._inc("linkcrawler/site_audit/report_fetches", len(result.missing))
+            for fetch in result.missing:
+                self.crawler.engine.crawl(self._request(fetch, meta={LOCAL_META: True}))  # type: ignore[union-attr]
+            self._report_state = "waiting"
+            self._report_from = float("inf")
+            return
+        for key, count in counts.items():
+            self._inc(key, count)
+        self.book = book
+        logger.info("site_audit: report of %s made from %d stored answers (%d pass(es)): %d items",
+                    self.site, len(answers), self._replays, len(result.items))
+        self._report_state = "sending"
+        self._report_from = float("inf")
+        self._send_items_later(result.items, local=True)
 
-    def _links(self, page_url: str, links: Iterable[Any], meta: dict[str, Any]) -> Iterator[Any]:
-        anchors: dict[str, str] = {}
-        for link in links:
-            target = self.strip(link.url)
-            if target == page_url:
-                continue
-            if target not in anchors or (not anchors[target] and link.anchor_text):
-                anchors[target] = link.anchor_text
-        depth = meta["audit_depth"] + 1
-        clicks = self.page_meta.get(page_url, (None, ""))[0]
-        clicks = clicks + 1 if clicks is not None else None
-        for target, anchor in anchors.items():
-            internal = self.scope.is_internal(target)
-            if internal:
-                self.inlinks[target] += 1
-            if target in self.verdicts:
-                verdict = self.verdicts[target]
-                if verdict is not None:
-                    yield from self._report(page_url, anchor, target, internal, verdict)
-                continue
-            if target not in self.scheduled:
-                if internal:
-                    reason = self.guard.refusal(target, depth)
-                    if reason is not None:
-                        self._skip(target, reason)
-                        continue
-                    request = self._page_request(target, depth, clicks, "link")
-                    if request is None:
-                        continue
-                    self.skipped.pop(target, None)
-                    yield request
-                elif self.check_external:
-                    yield self._check_request(target, depth)
-                else:
-                    continue
-            self.carriers.setdefault(target, []).append((page_url, anchor))
 
-    # --- verdicts -----------------------------------------------------------------------
+def _fetch_of(meta: dict[str, Any]) -> Fetch:
+    return Fetch(meta["audit_url"], meta["audit_depth"], meta["audit_hops"], external=bool(meta.get("audit_external")))
 
-    def _answered(self, url: str, details: dict[str, Any] | None = None, own: bool = True) -> Iterator[Any]:
-        """``url`` answered: settle it and every chain that waited for it."""
-        origins = ([url] if own else []) + self.waiting.pop(url, [])
-        for origin in origins:
-            resolution = self.graph.resolve(origin)
-            if isinstance(resolution, str):
-                self.waiting.setdefault(resolution, []).append(origin)
-                continue
-            yield from self._settle(resolution, details if origin == url else None)
 
-    def _settle(self, resolution: Resolution, details: dict[str, Any] | None) -> Iterator[Any]:
-        url = resolution.url
-        internal = self.scope.is_internal(url)
-        verdict: tuple[Any, ...] | None = None
-        if is_broken(resolution.final_status):
-            final = resolution.final_url if resolution.redirects else None
-            verdict = ("broken", resolution.final_status, final)
-        elif internal and resolution.redirects and isinstance(resolution.final_status, int):
-            verdict = ("redirected", resolution.final_url, resolution.redirects)
-        self.verdicts[url] = verdict
-        if internal and url in self.page_meta:
-            yield self._page_item(resolution, details or {})
-        for page_url, anchor in self.carriers.pop(url, ()):
-            if verdict is not None:
-                yield from self._report(page_url, anchor, url, internal, verdict)
-
-    def _page_item(self, resolution: Resolution, details: dict[str, Any]) -> AuditedPage:
-        url = resolution.url
-        clicks, found_by = self.page_meta.pop(url)
-        self.recorded.append(url)
-        status = resolution.status
-        stats = self.crawler.stats
-        stats.inc_value("linkcrawler/site_audit/pages")  # type: ignore[union-attr]
-        stats.inc_value(f"linkcrawler/site_audit/status/{status}")  # type: ignore[union-attr]
-        findings = self.findings
-        findings.pages += 1
-        findings.statuses[str(status)] += 1
-        chain = resolution.chain
-        if resolution.loop:
-            cycle = frozenset(hop.url for hop in resolution.hops)
-            if cycle not in self._loops_seen:
-                self._loops_seen.add(cycle)
-                findings.loops.append(chain)
-        elif resolution.redirects >= 2:
-            findings.chains.append(chain)
-        if found_by == "sitemap":
-            findings.sitemap_only.append(url)
-        if status in (ROBOTS_DISALLOWED, REFUSED_ADDRESS):
-            findings.not_checked.append((url, status))
-        return AuditedPage(
-            url=url,
-            site=self.site,
-            status=status,
-            crawled_at=datetime.now(timezone.utc),
-            final_status=resolution.final_status,
-            final_url=resolution.final_url,
-            redirect_chain=chain,
-            redirect_loop=resolution.loop,
-            content_type=details.get("content_type"),
-            title=details.get("title"),
-            canonical=details.get("canonical"),
-            noindex=bool(details.get("noindex")),
-            depth=clicks,
-            found_by=found_by,
-            error=self.errors.pop(url, None) if isinstance(resolution.hops[0].status, str) else None,
-        )
-
-    def _report(self, page_url: str, anchor: str, link_url: str, internal: bool, verdict: tuple[Any, ...]) -> Iterator[Any]:
-        now = datetime.now(timezone.utc)
-        kind = "internal" if internal else "external"
-        if verdict[0] == "broken":
-            status: Status = verdict[1]
-            self.crawler.stats.inc_value(f"linkcrawler/site_audit/broken_links/{kind}")  # type: ignore[union-attr]
-            target = self._broken_targets.get(link_url)
-            if target is None:
-                target = self._broken_targets[link_url] = BrokenTarget(link_url, status, kind)
-                self.findings.broken.append(target)
-            target.carriers.append((page_url, anchor))
-            yield BrokenLink(page_url=page_url, link_url=link_url, status=status, kind=kind, site=self.site,
-                             seen_at=now, anchor_text=anchor, final_url=verdict[2])
-        elif verdict[0] == "redirected" and internal:
-            self.crawler.stats.inc_value("linkcrawler/site_audit/redirected_links")  # type: ignore[union-attr]
-            self.findings.redirected_links.append((page_url, link_url, verdict[1]))
-            yield RedirectedLink(page_url=page_url, link_url=link_url, final_url=verdict[1], redirects=verdict[2],
-                                 site=self.site, seen_at=now, anchor_text=anchor)
-
-    def send_totals(self, response_or_failure: Any) -> Iterator[AuditTotals]:
-        """The inlinks and sitemap membership of every recorded page, once the crawl is over."""
-        sitemap = self.sitemap_urls
-        yield AuditTotals(
-            site=self.site,
-            counted_at=datetime.now(timezone.utc),
-            pages=[(url, self.inlinks.get(url, 0), url in sitemap) for url in self.recorded],
-        )
+def _carried(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a request's retry with GET keeps of its meta."""
+    return {LOCAL_META: True} if meta.get(LOCAL_META) else {}
 
 
 def _media_type(response: Response) -> str | None:

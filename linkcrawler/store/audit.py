@@ -8,14 +8,16 @@ Importing this module registers the items' writes with :func:`write_ops`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
 
-from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.items import AuditedPage, AuditFact, AuditTotals, BrokenLink, RedirectedLink
 from linkcrawler.model.audit import AuditFindings, BrokenTarget
+from linkcrawler.model.audit_crawl import Answer
 from linkcrawler.model.status import STATUS_CLASSES, StatusClass
 from linkcrawler.store.mapping import write_ops
 from linkcrawler.store.writer import WriteOp
@@ -23,6 +25,7 @@ from linkcrawler.store.writer import WriteOp
 PAGES = "pages"
 BROKEN_LINKS = "broken_links"
 REDIRECTED_LINKS = "redirected_links"
+AUDIT_FETCHES = "audit_fetches"
 BACKLINKS = "backlinks"
 
 #: Backlink states whose link no longer exists: they do not count as referring.
@@ -88,6 +91,60 @@ def _(item: AuditTotals) -> list[WriteOp]:
         WriteOp.upsert_on(PAGES, {"url": url}, {"$set": {"inlinks": inlinks, "in_sitemap": in_sitemap, "site": item.site}})
         for url, inlinks, in_sitemap in item.pages
     ]
+
+
+def fact_id(run: str, kind: str, url: str) -> str:
+    """The ``_id`` of a fact: one per (run, kind, URL), so a fetch made twice (a worker died) is stored once."""
+    return hashlib.sha1(f"{run}\n{kind}\n{url}".encode(), usedforsecurity=False).hexdigest()
+
+
+@write_ops.register
+def _(item: AuditFact) -> list[WriteOp]:
+    document = {
+        "_id": fact_id(item.run, item.kind, item.url),
+        "site": item.site,
+        "run": item.run,
+        "kind": item.kind,
+        "url": item.url,
+        "status": item.status,
+        "location": item.location,
+        "details": item.details,
+        "anchors": [list(pair) for pair in item.anchors],
+        "error": item.error,
+        "fetched_at": item.fetched_at,
+    }
+    return [WriteOp.insert_once(AUDIT_FETCHES, document)]
+
+
+def load_facts(db: Database[dict[str, Any]], site: str, run: str) -> tuple[dict[tuple[bool, str], Answer], list[str]]:
+    """The answers the workers of ``run`` stored, keyed by ``(external, url)``, and the sitemaps' URLs."""
+    answers: dict[tuple[bool, str], Answer] = {}
+    sitemap_urls: dict[str, None] = {}
+    sitemap_parts = []
+    for doc in db[AUDIT_FETCHES].find({"site": site, "run": run}, {"fetched_at": 0, "site": 0, "run": 0}):
+        kind = doc["kind"]
+        if kind == "sitemap":
+            sitemap_parts.append((doc["url"], doc.get("anchors") or []))
+            continue
+        external = kind == "external"
+        answers[external, doc["url"]] = Answer(
+            url=doc["url"],
+            status=doc["status"],
+            location=doc.get("location"),
+            details=doc.get("details"),
+            anchors={target: anchor for target, anchor in doc.get("anchors") or []} if not external else None,
+            error=doc.get("error"),
+            external=external,
+        )
+    for _, urls in sorted(sitemap_parts, key=lambda part: part[0]):
+        for url, _anchor in urls:
+            sitemap_urls[url] = None
+    return answers, list(sitemap_urls)
+
+
+def purge_facts(db: Database[dict[str, Any]], site: str) -> int:
+    """Remove every stored fact of ``site`` (after its report was written)."""
+    return db[AUDIT_FETCHES].delete_many({"site": site}).deleted_count
 
 
 def purge_fixed_links(db: Database[dict[str, Any]], site: str, before: datetime) -> dict[str, int]:
@@ -166,6 +223,6 @@ def referring_domains(
 
 
 __all__ = [
-    "BACKLINKS", "BROKEN_LINKS", "LOST_BACKLINK_STATUSES", "PAGES", "REDIRECTED_LINKS",
+    "AUDIT_FETCHES", "BACKLINKS", "fact_id", "load_facts", "purge_facts", "BROKEN_LINKS", "LOST_BACKLINK_STATUSES", "PAGES", "REDIRECTED_LINKS",
     "load_findings", "purge_fixed_links", "referring_domains", "sites",
 ]

@@ -37,6 +37,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("page_url", ASCENDING), ("link_url", ASCENDING)], unique=True, name="page_link"),
         IndexModel([("site", ASCENDING)], name="site"),
     ],
+    "audit_fetches": [
+        IndexModel([("site", ASCENDING), ("run", ASCENDING)], name="site_run"),
+    ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],

@@ -1,0 +1,152 @@
+"""The audit's bookkeeping without Scrapy: a crawl driven by hand, and the replay of stored answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.model.audit import ParamStripper, SiteScope, TrapGuard, TrapLimits
+from linkcrawler.model.audit_crawl import NOT_FETCHED, Answer, AuditBook, Fetch, collect_anchors, replay
+
+BASE = "http://site.test"
+EXT = "http://other.test"
+
+
+def book(**limits: Any) -> AuditBook:
+    max_pages = limits.pop("max_pages", 0)
+    return AuditBook(f"{BASE}/", SiteScope(f"{BASE}/"), TrapGuard(TrapLimits(**limits)), ParamStripper(),
+                     max_pages=max_pages)
+
+
+def page(url: str, *links: str) -> Answer:
+    return Answer(url, 200, details={"content_type": "text/html", "title": url.rsplit("/", 1)[-1]},
+                  anchors={link: f"to {link.rsplit('/', 1)[-1]}" for link in links})
+
+
+#: A small site: a chain (a -> b -> c), a loop, a 404 linked twice, an external 404, a sitemap-only page.
+SITE: dict[tuple[bool, str], Answer] = {
+    (False, f"{BASE}/"): page(f"{BASE}/", f"{BASE}/one", f"{BASE}/a", f"{BASE}/missing", f"{EXT}/dead",
+                              f"{BASE}/loop1"),
+    (False, f"{BASE}/one"): page(f"{BASE}/one", f"{BASE}/", f"{BASE}/missing", f"{BASE}/two"),
+    (False, f"{BASE}/two"): page(f"{BASE}/two", f"{BASE}/one"),
+    (False, f"{BASE}/a"): Answer(f"{BASE}/a", 301, location=f"{BASE}/b"),
+    (False, f"{BASE}/b"): Answer(f"{BASE}/b", 302, location=f"{BASE}/c"),
+    (False, f"{BASE}/c"): page(f"{BASE}/c"),
+    (False, f"{BASE}/loop1"): Answer(f"{BASE}/loop1", 302, location=f"{BASE}/loop2"),
+    (False, f"{BASE}/loop2"): Answer(f"{BASE}/loop2", 302, location=f"{BASE}/loop1"),
+    (False, f"{BASE}/missing"): Answer(f"{BASE}/missing", 404, details={"content_type": "text/html"}),
+    (True, f"{EXT}/dead"): Answer(f"{EXT}/dead", 404, external=True),
+    (False, f"{BASE}/orphan"): page(f"{BASE}/orphan", f"{BASE}/two"),
+}
+SITEMAP = [f"{BASE}/", f"{BASE}/orphan", f"{EXT}/not-ours"]
+
+
+def by_type(items: list[Any]) -> dict[type, list[Any]]:
+    grouped: dict[type, list[Any]] = {}
+    for item in items:
+        grouped.setdefault(type(item), []).append(item)
+    return grouped
+
+
+def test_collect_anchors_keeps_the_first_text_and_drops_self_links() -> None:
+    class Link:
+        def __init__(self, url: str, anchor_text: str) -> None:
+            self.url, self.anchor_text = url, anchor_text
+
+    links = [Link(f"{BASE}/p", ""), Link(f"{BASE}/x?utm_source=a", ""), Link(f"{BASE}/x", "X"),
+             Link(f"{BASE}/x", "later"), Link(f"{BASE}/", "home")]
+    assert collect_anchors(f"{BASE}/p", links, ParamStripper()) == {f"{BASE}/x": "X", f"{BASE}/": "home"}
+
+
+def test_replay_reports_the_site() -> None:
+    result = replay(book(), SITE, SITEMAP)
+    assert result.missing == []
+    items = by_type(result.items)
+    pages = {item.url.removeprefix(BASE): item for item in items[AuditedPage]}
+    assert set(pages) == {"/", "/one", "/two", "/a", "/b", "/c", "/loop1", "/loop2", "/missing", "/orphan"}
+    assert (pages["/"].depth, pages["/"].found_by) == (0, "start")
+    assert (pages["/two"].depth, pages["/two"].found_by) == (2, "link")
+    assert (pages["/orphan"].depth, pages["/orphan"].found_by) == (None, "sitemap")
+    assert (pages["/c"].found_by, pages["/a"].final_url, pages["/a"].final_status) == ("redirect", f"{BASE}/c", 200)
+    assert [hop["status"] for hop in pages["/a"].redirect_chain] == [301, 302, 200]
+    assert pages["/loop1"].redirect_loop and pages["/loop1"].status == "redirect_loop"
+    broken = {(item.page_url.removeprefix(BASE), item.link_url): (item.status, item.kind)
+              for item in items[BrokenLink]}
+    assert broken == {
+        ("/", f"{BASE}/missing"): (404, "internal"),
+        ("/one", f"{BASE}/missing"): (404, "internal"),
+        ("/", f"{EXT}/dead"): (404, "external"),
+        ("/", f"{BASE}/loop1"): ("redirect_loop", "internal"),
+    }
+    [redirected] = items[RedirectedLink]
+    assert (redirected.link_url, redirected.final_url, redirected.redirects) == (f"{BASE}/a", f"{BASE}/c", 2)
+    [totals] = items[AuditTotals]
+    assert result.items[-1] is totals
+    counted = {url.removeprefix(BASE): (inlinks, in_sitemap) for url, inlinks, in_sitemap in totals.pages}
+    assert counted["/one"] == (2, False) and counted["/two"] == (2, False)
+    assert counted["/"] == (1, True) and counted["/orphan"] == (0, True)
+
+
+def test_replay_is_the_live_crawl() -> None:
+    """Driving the book by hand, fetches answered in any order, gives the replay's report."""
+
+    def key(item: Any) -> str:
+        fields = {n: getattr(item, n) for n in item.__slots__ if n not in ("crawled_at", "seen_at", "counted_at")}
+        return f"{type(item).__name__}{sorted(fields.items(), key=lambda kv: kv[0])!r}"
+
+    live = book()
+    items: list[Any] = []
+    pending = [live.start()]
+    while pending:
+        fetch = pending.pop(0)  # first in, first out: not the replay's order
+        for output in live.answered(fetch, SITE[fetch.external, fetch.url]):
+            (pending if isinstance(output, Fetch) else items).append(output)
+    for url in SITEMAP:
+        live.add_sitemap_url(url)
+    pending = list(live.sitemap_fetches())
+    while pending:
+        fetch = pending.pop()
+        for output in live.answered(fetch, SITE[fetch.external, fetch.url]):
+            (pending if isinstance(output, Fetch) else items).append(output)
+    items.append(live.totals())
+    items[-1].pages.sort()
+
+    replayed = replay(book(), SITE, SITEMAP).items
+    replayed[-1].pages.sort()
+    assert sorted(map(key, items)) == sorted(map(key, replayed))
+
+
+def test_missing_answers_are_listed_then_filled() -> None:
+    answers = dict(SITE)
+    del answers[False, f"{BASE}/two"]
+    del answers[False, f"{BASE}/b"]
+    result = replay(book(), answers, SITEMAP)
+    assert sorted(fetch.url for fetch in result.missing) == [f"{BASE}/b", f"{BASE}/two"]
+    two = next(fetch for fetch in result.missing if fetch.url.endswith("/two"))
+    assert (two.depth, two.hops, two.external) == (2, 0, False)
+
+    filled = replay(book(), answers, SITEMAP, fill_missing=True)
+    assert filled.missing == []
+    pages = {item.url.removeprefix(BASE): item for item in filled.items if isinstance(item, AuditedPage)}
+    assert (pages["/two"].status, pages["/two"].error) == ("download_error", NOT_FETCHED)
+    assert pages["/a"].final_status == "download_error"
+
+
+def test_exploring_asks_for_every_url_once() -> None:
+    """What a worker of a shared audit fetches next: no settling, each URL once, limits applied."""
+    worker = book(max_depth=1)
+    start = worker.start()
+    assert start is not None
+    first = list(worker.explore(start, SITE[False, f"{BASE}/"]))
+    assert sorted((f.url, f.external, f.depth) for f in first) == sorted([
+        (f"{BASE}/a", False, 1), (f"{BASE}/loop1", False, 1), (f"{BASE}/missing", False, 1),
+        (f"{BASE}/one", False, 1), (f"{EXT}/dead", True, 1),
+    ])
+    one = next(f for f in first if f.url.endswith("/one"))
+    # /two is at depth 2, over max_depth; / and /missing were asked for already.
+    assert list(worker.explore(one, SITE[False, f"{BASE}/one"])) == []
+    a = next(f for f in first if f.url.endswith("/a"))
+    [hop] = worker.explore(a, SITE[False, f"{BASE}/a"])
+    assert (hop.url, hop.hops, hop.depth) == (f"{BASE}/b", 1, 1)
+    assert list(worker.explore_sitemap(SITEMAP)) == [Fetch(f"{BASE}/orphan", 0, late=True)]
+    assert set(worker.page_meta) == {f"{BASE}/"} and worker.recorded == []  # (the start page only)
