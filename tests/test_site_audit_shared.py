@@ -78,6 +78,14 @@ def single_process_report(audited_site: Site, mongo_uri: str, mongo_db: pymongo.
         mongo_db.client.drop_database(single_db.name)
 
 
+def two_workers(site: Site, settings: dict[str, Any]) -> Generator[Deferred[Any], Any, list[CrawlResult]]:
+    """Two workers of one shared audit, run at the same time in this process."""
+    outcomes = yield DeferredList([
+        run_spider(SiteAuditSpider, settings, start_url=site.url("/")) for _ in range(2)
+    ], fireOnOneErrback=True, consumeErrors=True)
+    return [result for _, result in outcomes]
+
+
 @pytest_twisted.inlineCallbacks
 def test_two_workers_make_the_report_of_one(
     audited_site: Site, mongo_uri: str, mongo_db_name: str, mongo_db: pymongo.database.Database, redis_url: str,
@@ -85,11 +93,7 @@ def test_two_workers_make_the_report_of_one(
     single, expected = yield from single_process_report(audited_site, mongo_uri, mongo_db, mongo_db_name)
     hits_before = audited_site.server.hits()
 
-    settings = shared_settings(mongo_uri, mongo_db_name, redis_url)
-    outcomes = yield DeferredList([
-        run_spider(SiteAuditSpider, settings, start_url=audited_site.url("/")) for _ in range(2)
-    ], fireOnOneErrback=True, consumeErrors=True)
-    results: list[CrawlResult] = [result for _, result in outcomes]
+    results = yield from two_workers(audited_site, shared_settings(mongo_uri, mongo_db_name, redis_url))
 
     assert_same_report(snapshot(mongo_db), expected)
     assert expected["pages"] and expected["broken_links"] and expected["redirected_links"]
@@ -131,11 +135,7 @@ def test_what_no_worker_fetched_is_fetched_for_the_report(
         return (fetch for fetch in explore(self, *args) if fetch.url not in left_out)
 
     monkeypatch.setattr(AuditBook, "explore", explore_but_some)
-    settings = shared_settings(mongo_uri, mongo_db_name, redis_url)
-    outcomes = yield DeferredList([
-        run_spider(SiteAuditSpider, settings, start_url=audited_site.url("/")) for _ in range(2)
-    ], fireOnOneErrback=True, consumeErrors=True)
-    results: list[CrawlResult] = [result for _, result in outcomes]
+    results = yield from two_workers(audited_site, shared_settings(mongo_uri, mongo_db_name, redis_url))
 
     assert_same_report(snapshot(mongo_db), expected)
     # A linked page, a redirect's next hop, an external link: fetched for the report.
