@@ -159,12 +159,13 @@ class RedirectedLink:
 
 @dataclass(slots=True)
 class AuditTotals:
-    """What is only known once the crawl is over: inlinks and sitemap membership of each page."""
+    """What is only known once the crawl is over: inlinks, sitemap membership and click depth of each page."""
 
     site: str
     counted_at: datetime
-    pages: list[tuple[str, int, bool]] = field(default_factory=list)
-    """(url, inlinks, in_sitemap) for every URL the audit recorded."""
+    pages: list[tuple[str, int, bool, int | None, str]] = field(default_factory=list)
+    """(url, inlinks, in_sitemap, depth, found_by) for every URL the audit recorded: the depth
+    is the shortest click path from the start page (``None``: not reached by links)."""
 
 
 @dataclass(slots=True)

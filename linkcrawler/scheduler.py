@@ -95,6 +95,8 @@ ACK_INTERVAL = 0.5
 #: How often an idle worker looks at the shared crawl again (the engine's own
 #: idle loop runs every 5 seconds).
 IDLE_POLL = 1.0
+#: How often a worker kept open by a shared_run_drained handler asks it again.
+TASK_POLL = 0.2
 #: Back-off between attempts to reach a lost Redis (seconds, doubling).
 RECONNECT_BACKOFF = (0.25, 2.0)
 
@@ -426,7 +428,7 @@ class RedisScheduler(BaseScheduler):
             raise DontCloseSpider
         responses = self.crawler.signals.send_catch_log(signal=linkcrawler_signals.shared_run_drained, scheduler=self)
         if any(result is True for _, result in responses):
-            self._look_again(IDLE_POLL)
+            self._look_again(TASK_POLL)
             raise DontCloseSpider
 
     # --- work done once per run ---------------------------------------------------
@@ -455,16 +457,17 @@ class RedisScheduler(BaseScheduler):
         except _Unavailable:
             pass
 
-    def claim_task(self, name: str) -> int:
+    def claim_task(self, name: str) -> int | None:
         """Claim the run's task ``name`` for this worker: 1 (it is this worker's), 0 (a live worker has it), -1 (done).
 
         A task whose worker died (its heartbeat expired) can be claimed again.
+        ``None``: Redis cannot be reached now (ask again later).
         """
         assert self.registry is not None
         try:
             return int(self._call(self.registry.claim, name))
         except _Unavailable:
-            return 0
+            return None
 
     def finish_task(self, name: str) -> None:
         """The run's task ``name`` is done: nobody claims it again in this run."""

@@ -24,7 +24,7 @@ shared_run_joined = object()
 #: (nothing queued, nothing in flight anywhere, for ``SCHEDULER_IDLE_BEFORE_CLOSE``
 #: seconds), with ``scheduler``, just before it lets the worker close. A handler
 #: returning ``True`` keeps the worker open: it has more to do (it may schedule
-#: requests meanwhile); it is asked again about every second. With
+#: requests meanwhile); it is asked again every 0.2 s. With
 #: ``scheduler.hold_run()`` it keeps the other workers in the run too, until
 #: ``scheduler.release_run()``, and ``scheduler.claim_task(name)`` makes sure one
 #: worker of the run does a task (the report of a distributed site audit).

@@ -6,7 +6,7 @@ from typing import Any
 
 from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
 from linkcrawler.model.audit import ParamStripper, SiteScope, TrapGuard, TrapLimits
-from linkcrawler.model.audit_crawl import NOT_FETCHED, Answer, AuditBook, Fetch, collect_anchors, replay
+from linkcrawler.model.audit_crawl import NOT_FETCHED, Answer, AuditBook, Fetch, click_depths, collect_anchors, replay
 
 BASE = "http://site.test"
 EXT = "http://other.test"
@@ -82,7 +82,7 @@ def test_replay_reports_the_site() -> None:
     assert (redirected.link_url, redirected.final_url, redirected.redirects) == (f"{BASE}/a", f"{BASE}/c", 2)
     [totals] = items[AuditTotals]
     assert result.items[-1] is totals
-    counted = {url.removeprefix(BASE): (inlinks, in_sitemap) for url, inlinks, in_sitemap in totals.pages}
+    counted = {url.removeprefix(BASE): (inlinks, in_sitemap) for url, inlinks, in_sitemap, _, _ in totals.pages}
     assert counted["/one"] == (2, False) and counted["/two"] == (2, False)
     assert counted["/"] == (1, True) and counted["/orphan"] == (0, True)
 
@@ -150,3 +150,49 @@ def test_exploring_asks_for_every_url_once() -> None:
     assert (hop.url, hop.hops, hop.depth) == (f"{BASE}/b", 1, 1)
     assert list(worker.explore_sitemap(SITEMAP)) == [Fetch(f"{BASE}/orphan", 0, late=True)]
     assert set(worker.page_meta) == {f"{BASE}/"} and worker.recorded == []  # (the start page only)
+
+
+def test_click_depths_count_links_not_redirects() -> None:
+    links = {"/": ["/a", "/b"], "/a": ["/deep"], "/deep": ["/r"], "/b": ["/moved"], "/x": ["/y"]}
+    hops = {"/moved": "/r", "/r": "/final"}
+    assert click_depths("/", links, hops) == {
+        "/": 0, "/a": 1, "/b": 1, "/deep": 2, "/moved": 2, "/r": 2, "/final": 2,
+    }
+
+
+def test_totals_give_the_shortest_click_depth_whatever_the_order() -> None:
+    """A page first reached by a long path (depth-first here) still gets its shortest depth in the totals."""
+    site = {
+        (False, f"{BASE}/"): page(f"{BASE}/", f"{BASE}/p2", f"{BASE}/p1", f"{BASE}/old"),
+        (False, f"{BASE}/p1"): page(f"{BASE}/p1", f"{BASE}/q"),
+        (False, f"{BASE}/q"): page(f"{BASE}/q", f"{BASE}/r"),
+        (False, f"{BASE}/p2"): page(f"{BASE}/p2", f"{BASE}/r"),
+        (False, f"{BASE}/r"): page(f"{BASE}/r"),
+        (False, f"{BASE}/old"): Answer(f"{BASE}/old", 301, location=f"{BASE}/new"),
+        (False, f"{BASE}/new"): page(f"{BASE}/new"),
+        (False, f"{BASE}/orphan"): page(f"{BASE}/orphan", f"{BASE}/orphan2"),
+        (False, f"{BASE}/orphan2"): page(f"{BASE}/orphan2"),
+    }
+    live = book()
+    pages: dict[str, AuditedPage] = {}
+    pending = [live.start()]
+    while pending:
+        fetch = pending.pop()  # last in, first out: depth first
+        for output in live.answered(fetch, site[fetch.external, fetch.url]):
+            if isinstance(output, Fetch):
+                pending.append(output)
+            elif isinstance(output, AuditedPage):
+                pages[output.url.removeprefix(BASE)] = output
+    live.add_sitemap_url(f"{BASE}/orphan")
+    pending = list(live.sitemap_fetches())
+    while pending:
+        fetch = pending.pop()
+        for output in live.answered(fetch, site[fetch.external, fetch.url]):
+            (pending.append(output) if isinstance(output, Fetch) else None)
+    assert pages["/r"].depth == 3  # as first found: / -> p1 -> q -> r
+    totals = {url.removeprefix(BASE): (depth, found_by) for url, _, _, depth, found_by in live.totals().pages}
+    assert totals == {
+        "/": (0, "start"), "/p1": (1, "link"), "/p2": (1, "link"), "/q": (2, "link"), "/r": (2, "link"),
+        "/old": (1, "link"), "/new": (1, "redirect"), "/orphan": (None, "sitemap"), "/orphan2": (None, "sitemap"),
+    }
+    assert live.findings.sitemap_only == [f"{BASE}/orphan"]  # (in the sitemap; orphan2 is only linked from it)

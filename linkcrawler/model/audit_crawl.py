@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -160,6 +160,10 @@ class AuditBook:
         self.findings = AuditFindings(site=self.site)
         self._broken_targets: dict[str, BrokenTarget] = {}
         self._loops_seen: set[frozenset[str]] = set()
+        #: The crawl's graph, for the click depth of every page at the end: the links of
+        #: each page read, and where each redirect sends.
+        self.links_from: dict[str, list[str]] = {}
+        self.hop_to: dict[str, str] = {}
 
     # --- what to fetch -----------------------------------------------------------------
 
@@ -230,6 +234,7 @@ class AuditBook:
         if fetch.external:
             self._inc("linkcrawler/site_audit/external_checked", 1)
         if answer.location is not None:
+            self.hop_to[url] = answer.location
             yield from self._follow(answer.location, fetch)
             yield from self._answered(url)
             return
@@ -237,6 +242,7 @@ class AuditBook:
             yield from self._answered(url)
             return
         if answer.anchors:
+            self.links_from[url] = list(answer.anchors)
             yield from self._links(url, answer.anchors, fetch)
         yield from self._answered(url, answer.details or {})
 
@@ -378,8 +384,6 @@ class AuditBook:
                 findings.loops.append(chain)
         elif resolution.redirects >= 2:
             findings.chains.append(chain)
-        if found_by == "sitemap":
-            findings.sitemap_only.append(url)
         if status in (ROBOTS_DISALLOWED, REFUSED_ADDRESS):
             findings.not_checked.append((url, status))
         return AuditedPage(
@@ -421,13 +425,52 @@ class AuditBook:
                                  site=self.site, seen_at=now, anchor_text=anchor)
 
     def totals(self) -> AuditTotals:
-        """The inlinks and sitemap membership of every recorded page, once the crawl is over."""
+        """What only the whole crawl tells of every recorded page: inlinks, sitemap membership, click depth.
+
+        The click depth is the shortest path from the start page, a link
+        counting one click and a redirect none (:func:`click_depths`): whatever
+        order the pages were fetched in, by one process or many. ``found_by``
+        follows from it: ``start``, ``link`` (reached through links), ``redirect``
+        (reached only as the next hop of a redirect) or ``sitemap`` (not reached
+        from the start page at all: a sitemap URL, or a page only they link to).
+        """
+        depths = click_depths(self.start_url, self.links_from, self.hop_to)
+        linked = {target for page, targets in self.links_from.items() if page in depths for target in targets}
         sitemap = self.sitemap_urls
-        return AuditTotals(
-            site=self.site,
-            counted_at=datetime.now(timezone.utc),
-            pages=[(url, self.inlinks.get(url, 0), url in sitemap) for url in self.recorded],
-        )
+        pages = []
+        self.findings.sitemap_only = []
+        for url in self.recorded:
+            depth = depths.get(url)
+            if url == self.start_url:
+                found_by = "start"
+            elif depth is None:
+                found_by = "sitemap"
+                if url in sitemap:
+                    self.findings.sitemap_only.append(url)
+            elif url in linked:
+                found_by = "link"
+            else:
+                found_by = "redirect"
+            pages.append((url, self.inlinks.get(url, 0), url in sitemap, depth, found_by))
+        return AuditTotals(site=self.site, counted_at=datetime.now(timezone.utc), pages=pages)
+
+
+def click_depths(start: str, links_from: Mapping[str, Iterable[str]], hop_to: Mapping[str, str]) -> dict[str, int]:
+    """Clicks from ``start`` to every URL it reaches: a link is one click, a redirect none (0-1 BFS)."""
+    depths = {start: 0}
+    queue: deque[str] = deque([start])
+    while queue:
+        url = queue.popleft()
+        depth = depths[url]
+        location = hop_to.get(url)
+        if location is not None and depths.get(location, depth + 1) > depth:
+            depths[location] = depth
+            queue.appendleft(location)
+        for target in links_from.get(url, ()):
+            if depths.get(target, depth + 2) > depth + 1:
+                depths[target] = depth + 1
+                queue.append(target)
+    return depths
 
 
 # --- the report of a distributed audit ----------------------------------------------
@@ -493,4 +536,4 @@ def replay(
     return result
 
 
-__all__ = ["Answer", "AuditBook", "Fetch", "Output", "Replay", "collect_anchors", "replay"]
+__all__ = ["Answer", "AuditBook", "Fetch", "Output", "Replay", "click_depths", "collect_anchors", "replay"]

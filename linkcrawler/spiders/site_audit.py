@@ -156,6 +156,7 @@ class SiteAuditSpider(scrapy.Spider):
         self._stored_upto = float("-inf")
         self._replays = 0
         self._scheduler: Any = None
+        self._report_clock = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteAuditSpider:
@@ -482,10 +483,13 @@ class SiteAuditSpider(scrapy.Spider):
             return False
         if state is None:
             claim = scheduler.claim_task("report")
+            if claim is None:
+                return True  # Redis is away: ask again once it is back
             if claim != 1:
                 return False  # done, or another worker is making it
             scheduler.hold_run()
             self._scheduler = scheduler
+            self._report_clock = time.monotonic()
             self._report_state = state = "waiting"
             self._report_from = float("inf")
             logger.info("site_audit: the shared crawl of %s is over; this worker makes the report", self.site)
@@ -502,6 +506,9 @@ class SiteAuditSpider(scrapy.Spider):
             scheduler.release_run()
             self._report_state = "done"
             self.stage = "totals"
+            # From the end of the shared crawl to the report stored: what sharing adds.
+            self.crawler.stats.set_value(  # type: ignore[union-attr]
+                "linkcrawler/site_audit/report_seconds", round(time.monotonic() - self._report_clock, 2))
             return False
         self._report_state = "replaying"
         deferred_from_coro(self._make_report())

@@ -85,11 +85,14 @@ def _(item: RedirectedLink) -> list[WriteOp]:
 
 @write_ops.register
 def _(item: AuditTotals) -> list[WriteOp]:
-    # Upserts, not conditional updates: in an unordered batch they may run before
-    # the page's own upsert; the two set different fields, so either order works.
+    # Upserts (a page's own upsert may be in another batch, or the page absent) in a
+    # later phase: within one batch they run after the pages' own upserts, whose
+    # depth and found_by (as first found) they correct.
     return [
-        WriteOp.upsert_on(PAGES, {"url": url}, {"$set": {"inlinks": inlinks, "in_sitemap": in_sitemap, "site": item.site}})
-        for url, inlinks, in_sitemap in item.pages
+        WriteOp.upsert_on(PAGES, {"url": url}, {"$set": {
+            "inlinks": inlinks, "in_sitemap": in_sitemap, "depth": depth, "found_by": found_by, "site": item.site,
+        }}, phase=2)
+        for url, inlinks, in_sitemap, depth, found_by in item.pages
     ]
 
 
@@ -171,7 +174,7 @@ def load_findings(db: Database[dict[str, Any]], site: str) -> AuditFindings:
             findings.loops.append(chain)
         elif len(chain) >= 3:
             findings.chains.append(chain)
-        if page.get("found_by") == "sitemap" and page.get("depth") is None:
+        if page.get("found_by") == "sitemap" and page.get("depth") is None and page.get("in_sitemap"):
             findings.sitemap_only.append(page["url"])
         if page.get("status") in ("robots_disallowed", "refused_address"):
             findings.not_checked.append((page["url"], page["status"]))

@@ -60,8 +60,8 @@ class WriteOp:
     phase: int = 1
 
     @classmethod
-    def upsert_on(cls, collection: str, key: dict[str, Any], update: dict[str, Any]) -> WriteOp:
-        return cls(collection, "update", filter=key, update=update, upsert=True)
+    def upsert_on(cls, collection: str, key: dict[str, Any], update: dict[str, Any], phase: int = 1) -> WriteOp:
+        return cls(collection, "update", filter=key, update=update, upsert=True, phase=phase)
 
     @classmethod
     def update_if(cls, collection: str, condition: dict[str, Any], update: dict[str, Any]) -> WriteOp:
