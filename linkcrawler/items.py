@@ -126,6 +126,9 @@ class AuditedPage:
     found_by: str = "link"
     """``start``, ``link``, ``redirect`` (a hop of a redirect) or ``sitemap``."""
     error: str | None = None
+    inlinks: int | None = None
+    """Set when the page is reported after the whole crawl (a shared audit's report); else in :class:`AuditTotals`."""
+    in_sitemap: bool | None = None
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def main() -> None:
                             report_seconds.append(seconds[0])
                             fetched = [scrapy_stat(log, "linkcrawler/site_audit/facts/page") or 0 for log in logs]
                             line += f" (pages fetched per worker: {[int(f) for f in fetched]}; report {seconds[0]:.1f}s)"
+                            line += "".join(f"\n    {found}" for log in logs
+                                            for found in re.findall(r"site_audit: report of .*", log))
                         print(line, flush=True)
                         client.drop_database(database)
                     for name in outcome["single"]:

@@ -481,7 +481,7 @@ class Replay:
     """What :func:`replay` made of the stored answers."""
 
     items: list[Any] = field(default_factory=list)
-    """The report (pages, broken and redirected links, then the totals): complete only when nothing is missing."""
+    """The report (pages with their totals, broken and redirected links): complete only when nothing is missing."""
     missing: list[Fetch] = field(default_factory=list)
     """Fetches the book asked for that no worker made: fetch them, then replay again."""
 
@@ -494,7 +494,7 @@ def replay(
 
     The order is Scrapy's: highest priority first (shallow pages), last in
     first out among equals; the link crawl, then the sitemap URLs it did not
-    reach, then the totals. A fetch without an answer is listed in ``missing``
+    reach, then the totals (folded into the pages: :func:`fold_totals`). A fetch without an answer is listed in ``missing``
     and the replay goes on without it, to find every missing answer in one pass;
     with ``fill_missing`` it is answered as a download error instead (the last
     pass, when fetching it again did not give an answer).
@@ -532,8 +532,23 @@ def replay(
     for fetch in book.sitemap_fetches():
         push(fetch)
     run()
-    result.items.append(book.totals())
+    result.items = fold_totals(result.items, book.totals())
     return result
 
 
-__all__ = ["Answer", "AuditBook", "Fetch", "Output", "Replay", "click_depths", "collect_anchors", "replay"]
+def fold_totals(items: list[Any], totals: AuditTotals) -> list[Any]:
+    """``items`` with what ``totals`` says of each page written into its :class:`AuditedPage`.
+
+    A report made once the crawl is over can say everything of a page in one
+    item (one write per page instead of two).
+    """
+    known = {url: rest for url, *rest in totals.pages}
+    for item in items:
+        if isinstance(item, AuditedPage) and item.url in known:
+            item.inlinks, item.in_sitemap, item.depth, item.found_by = known[item.url]
+    return items
+
+
+__all__ = [
+    "Answer", "AuditBook", "Fetch", "Output", "Replay", "click_depths", "collect_anchors", "fold_totals", "replay",
+]

@@ -507,8 +507,9 @@ class SiteAuditSpider(scrapy.Spider):
             self._report_state = "done"
             self.stage = "totals"
             # From the end of the shared crawl to the report stored: what sharing adds.
-            self.crawler.stats.set_value(  # type: ignore[union-attr]
-                "linkcrawler/site_audit/report_seconds", round(time.monotonic() - self._report_clock, 2))
+            seconds = time.monotonic() - self._report_clock
+            self.crawler.stats.set_value("linkcrawler/site_audit/report_seconds", round(seconds, 2))  # type: ignore[union-attr]
+            logger.info("site_audit: report of %s stored, %.1fs after the shared crawl ended", self.site, seconds)
             return False
         self._report_state = "replaying"
         deferred_from_coro(self._make_report())
@@ -519,10 +520,13 @@ class SiteAuditSpider(scrapy.Spider):
         counts: Counter[str] = Counter()
         last_pass = self._replays + 1 >= MAX_REPORT_PASSES
         try:
+            started = time.monotonic()
             answers, sitemap_urls = await run_in_thread(
                 linkcrawler.store.audit.load_facts, self.store.db, self.site, self.run_id or "")
+            loaded = time.monotonic()
             book = self.new_book(inc=lambda key, count: counts.update({key: count}))
             result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
+            replayed = time.monotonic()
         except Exception:
             self._replays += 1
             logger.exception("site_audit: making the report of the shared audit failed (pass %d)", self._replays)
@@ -547,8 +551,9 @@ class SiteAuditSpider(scrapy.Spider):
         for key, count in counts.items():
             self._inc(key, count)
         self.book = book
-        logger.info("site_audit: report of %s made from %d stored answers (%d pass(es)): %d items",
-                    self.site, len(answers), self._replays, len(result.items))
+        logger.info("site_audit: report of %s made from %d stored answers (%d pass(es); %.1fs after the crawl, "
+                    "%.1fs to read them, %.1fs to replay them): %d items", self.site, len(answers), self._replays,
+                    started - self._report_clock, loaded - started, replayed - loaded, len(result.items))
         self._report_state = "sending"
         self._report_from = float("inf")
         self._send_items_later(result.items, local=True)

@@ -51,6 +51,8 @@ def _(item: AuditedPage) -> list[WriteOp]:
         "error": item.error,
         "last_crawled": item.crawled_at,
     }
+    if item.inlinks is not None:
+        fields.update(inlinks=item.inlinks, in_sitemap=item.in_sitemap)
     update = {"$set": fields, "$setOnInsert": {"first_crawled": item.crawled_at}}
     return [WriteOp.upsert_on(PAGES, {"url": item.url}, update)]
 
