@@ -126,6 +126,23 @@ class SecantusServer:
         self.tmp.cleanup()
 
 
+def run_workers(command: list[str], workers: int, log_dir: Path) -> tuple[float, list[str]]:
+    """Start ``workers`` copies of ``command`` together; the wall time until the last exits, and their logs.
+
+    A worker that fails stops the benchmark with the end of its log.
+    """
+    started = time.monotonic()
+    processes = []
+    for n in range(workers):
+        with (log_dir / f"worker{n}.log").open("wb") as log:
+            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT))
+    for n, process in enumerate(processes):
+        if process.wait(timeout=3600) != 0:
+            sys.exit(f"worker {n} failed:\n{(log_dir / f'worker{n}.log').read_text()[-3000:]}")
+    wall = time.monotonic() - started
+    return wall, [(log_dir / f"worker{n}.log").read_text(errors="replace") for n in range(workers)]
+
+
 def machine_note() -> str:
     return f"{os.cpu_count()} cores, 1-minute load {os.getloadavg()[0]:.1f} at start"
 

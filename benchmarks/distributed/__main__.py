@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +46,7 @@ from benchmarks.common import (
     SecantusServer,
     free_port,
     machine_note,
+    run_workers,
     serve_directory,
     stop_process,
     wait_for_port,
@@ -105,15 +105,7 @@ def serve(root: Path, latency: float) -> Iterator[str]:
 def crawl(workers: int, settings: dict[str, str], log_dir: Path) -> float:
     """Run ``workers`` backlinks processes together; the wall time until the last one exits."""
     command = [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1", *settings_args(settings)]
-    started = time.monotonic()
-    processes = []
-    for n in range(workers):
-        with (log_dir / f"worker{n}.log").open("wb") as log:
-            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT))
-    for n, process in enumerate(processes):
-        if process.wait(timeout=3600) != 0:
-            sys.exit(f"worker {n} failed:\n{(log_dir / f'worker{n}.log').read_text()[-3000:]}")
-    return time.monotonic() - started
+    return run_workers(command, workers, log_dir)[0]
 
 
 def verified(db: pymongo.database.Database, links: int) -> float:

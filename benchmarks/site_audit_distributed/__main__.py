@@ -26,16 +26,14 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pymongo
 
-from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, scrapy_stat
+from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, run_workers, scrapy_stat
 from benchmarks.distributed.__main__ import Redis
 from benchmarks.site_audit.sitegen import generate
 
@@ -59,16 +57,7 @@ def audit(workers: int, start_url: str, settings: dict[str, str], log_dir: Path)
     command = [sys.executable, "-m", "scrapy", "crawl", "site_audit", "-a", f"start_url={start_url}"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
-    started = time.monotonic()
-    processes = []
-    for n in range(workers):
-        with (log_dir / f"worker{n}.log").open("wb") as log:
-            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT))
-    for n, process in enumerate(processes):
-        if process.wait(timeout=3600) != 0:
-            sys.exit(f"worker {n} failed:\n{(log_dir / f'worker{n}.log').read_text()[-3000:]}")
-    wall = time.monotonic() - started
-    return wall, [(log_dir / f"worker{n}.log").read_text(errors="replace") for n in range(workers)]
+    return run_workers(command, workers, log_dir)
 
 
 def main() -> None:
