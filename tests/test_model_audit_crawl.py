@@ -152,7 +152,7 @@ def test_exploring_asks_for_every_url_once() -> None:
 def test_click_depths_count_links_not_redirects() -> None:
     links = {"/": ["/a", "/b"], "/a": ["/deep"], "/deep": ["/r"], "/b": ["/moved"], "/x": ["/y"]}
     hops = {"/moved": "/r", "/r": "/final"}
-    assert click_depths("/", links, hops) == {
+    assert click_depths("/", links, hops.get) == {
         "/": 0, "/a": 1, "/b": 1, "/deep": 2, "/moved": 2, "/r": 2, "/final": 2,
     }
 

@@ -212,6 +212,11 @@ class RedirectGraph:
         """``url`` answered ``status``; ``location`` is where a redirect sends (normalized)."""
         self._answers[url] = (status, location)
 
+    def next_hop(self, url: str) -> str | None:
+        """Where ``url`` redirects to, if it answered with a redirect."""
+        answer = self._answers.get(url)
+        return answer[1] if answer is not None else None
+
     def resolve(self, url: str) -> Resolution | str:
         """The chain from ``url``, or the first URL on the way that has not answered yet."""
         hops: list[Hop] = []

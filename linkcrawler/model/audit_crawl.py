@@ -160,10 +160,9 @@ class AuditBook:
         self.findings = AuditFindings(site=self.site)
         self._broken_targets: dict[str, BrokenTarget] = {}
         self._loops_seen: set[frozenset[str]] = set()
-        #: The crawl's graph, for the click depth of every page at the end: the links of
-        #: each page read, and where each redirect sends.
+        #: The links of each page read, for the click depth of every page at the end
+        #: (with where each redirect sends, from ``graph``).
         self.links_from: dict[str, list[str]] = {}
-        self.hop_to: dict[str, str] = {}
 
     # --- what to fetch -----------------------------------------------------------------
 
@@ -222,19 +221,15 @@ class AuditBook:
     def answered(self, fetch: Fetch, answer: Answer) -> Iterator[Output]:
         """``fetch`` got ``answer``: the fetches it leads to and the items it settles."""
         url = fetch.url
-        status = answer.status
-        if answer.error is not None:
-            self.graph.record(url, status)
-            self.errors[url] = answer.error
-            if fetch.external:
-                self._inc("linkcrawler/site_audit/external_checked", 1)
-            yield from self._answered(url)
-            return
-        self.graph.record(url, status, answer.location)
         if fetch.external:
             self._inc("linkcrawler/site_audit/external_checked", 1)
+        if answer.error is not None:
+            self.graph.record(url, answer.status)
+            self.errors[url] = answer.error
+            yield from self._answered(url)
+            return
+        self.graph.record(url, answer.status, answer.location)
         if answer.location is not None:
-            self.hop_to[url] = answer.location
             yield from self._follow(answer.location, fetch)
             yield from self._answered(url)
             return
@@ -434,7 +429,7 @@ class AuditBook:
         (reached only as the next hop of a redirect) or ``sitemap`` (not reached
         from the start page at all: a sitemap URL, or a page only they link to).
         """
-        depths = click_depths(self.start_url, self.links_from, self.hop_to)
+        depths = click_depths(self.start_url, self.links_from, self.graph.next_hop)
         linked = {target for page, targets in self.links_from.items() if page in depths for target in targets}
         sitemap = self.sitemap_urls
         pages = []
@@ -455,14 +450,19 @@ class AuditBook:
         return AuditTotals(site=self.site, counted_at=datetime.now(timezone.utc), pages=pages)
 
 
-def click_depths(start: str, links_from: Mapping[str, Iterable[str]], hop_to: Mapping[str, str]) -> dict[str, int]:
-    """Clicks from ``start`` to every URL it reaches: a link is one click, a redirect none (0-1 BFS)."""
+def click_depths(
+    start: str, links_from: Mapping[str, Iterable[str]], next_hop: Callable[[str], str | None],
+) -> dict[str, int]:
+    """Clicks from ``start`` to every URL it reaches: a link is one click, a redirect (to ``next_hop(url)``) none.
+
+    A breadth-first search with 0 and 1 weights.
+    """
     depths = {start: 0}
     queue: deque[str] = deque([start])
     while queue:
         url = queue.popleft()
         depth = depths[url]
-        location = hop_to.get(url)
+        location = next_hop(url)
         if location is not None and depths.get(location, depth + 1) > depth:
             depths[location] = depth
             queue.appendleft(location)

@@ -184,10 +184,6 @@ class SiteAuditSpider(scrapy.Spider):
                 "LINKCRAWLER_AUDIT_MAX_SEGMENT_REPEATS", defaults.LINKCRAWLER_AUDIT_MAX_SEGMENT_REPEATS),
             deny=tuple(settings.getlist("LINKCRAWLER_AUDIT_DENY", defaults.LINKCRAWLER_AUDIT_DENY)),
         )
-        try:
-            TrapGuard(self.limits)
-        except Exception as exc:  # re.error: a bad pattern
-            raise ConfigurationError(f"LINKCRAWLER_AUDIT_DENY: {exc}") from exc
         self.max_pages = self._max_pages_arg if self._max_pages_arg is not None else settings.getint(
             "LINKCRAWLER_AUDIT_MAX_PAGES", defaults.LINKCRAWLER_AUDIT_MAX_PAGES)
         self.strip = ParamStripper(settings.getlist("LINKCRAWLER_AUDIT_STRIP_PARAMS", defaults.LINKCRAWLER_AUDIT_STRIP_PARAMS))
@@ -201,7 +197,10 @@ class SiteAuditSpider(scrapy.Spider):
                 "site_audit with REDIS_URL shares the crawl among workers through MongoDB: "
                 "it needs the MongoDB writer pipeline (pipelines.mongo.MongoWriterPipeline) in ITEM_PIPELINES"
             )
-        self.book = self.new_book()
+        try:
+            self.book = self.new_book()
+        except Exception as exc:  # re.error: a bad pattern
+            raise ConfigurationError(f"LINKCRAWLER_AUDIT_DENY: {exc}") from exc
 
     def new_book(self, inc: Any = None) -> AuditBook:
         """A fresh bookkeeping of this audit (see :class:`~linkcrawler.model.audit_crawl.AuditBook`)."""
@@ -518,7 +517,8 @@ class SiteAuditSpider(scrapy.Spider):
     async def _make_report(self) -> None:
         assert self.store is not None
         counts: Counter[str] = Counter()
-        last_pass = self._replays + 1 >= MAX_REPORT_PASSES
+        self._replays += 1
+        last_pass = self._replays >= MAX_REPORT_PASSES
         try:
             started = time.monotonic()
             answers, sitemap_urls = await run_in_thread(
@@ -528,9 +528,8 @@ class SiteAuditSpider(scrapy.Spider):
             result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
             replayed = time.monotonic()
         except Exception:
-            self._replays += 1
             logger.exception("site_audit: making the report of the shared audit failed (pass %d)", self._replays)
-            if self._replays >= MAX_REPORT_PASSES:
+            if last_pass:
                 logger.error("site_audit: giving up the report of %s; the stored facts are kept", self.site)
                 self._report_state = "failed"
                 self._scheduler.release_run()
@@ -538,7 +537,6 @@ class SiteAuditSpider(scrapy.Spider):
                 self._report_state = "waiting"
                 self._report_from = float("inf")
             return
-        self._replays += 1
         if result.missing:
             logger.info("site_audit: report: %d URL(s) no worker fetched (found by another path); fetching them",
                         len(result.missing))
