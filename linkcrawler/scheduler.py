@@ -73,8 +73,8 @@ from scrapy.utils.misc import build_from_crawler
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.store.connection import mask_uri
 from linkcrawler.queues import CrawlKeys, Outcome, PendingPut, ReliableQueue
+from linkcrawler.store.connection import mask_uri
 from linkcrawler.workers import WorkerRegistry, new_worker_id
 
 if TYPE_CHECKING:

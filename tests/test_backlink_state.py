@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pymongo
 import pytest
 
-from linkcrawler.items import BacklinkCheck, KnownLink, backlink_id
-from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.backlinks.items import BacklinkCheck, KnownLink, backlink_id
+from linkcrawler.backlinks.store import new_backlink_ops
+from linkcrawler.backlinks.update import plan_update
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import WriteOp, write_batch
-from pipelines.backlink_state import plan_update
 
 SOURCE, TARGET = "http://blog.test/post", "http://our.test/"
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)

@@ -11,9 +11,9 @@ import pymongo
 import pytest
 import pytest_twisted
 
-from linkcrawler.items import backlink_id
+from linkcrawler.backlinks.items import backlink_id
+from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.spiders.backlinks import BacklinksSpider
-from linkcrawler.store.backlinks import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.crawling import run_spider

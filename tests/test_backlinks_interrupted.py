@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pymongo
 
-from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.mockserver import MockServer

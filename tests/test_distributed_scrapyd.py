@@ -25,7 +25,7 @@ import pymongo
 import pytest
 import redis
 
-from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.fixtures.scrapyd import PROJECT, ScrapydProcess, deploy

@@ -16,33 +16,30 @@ from scrapy.exceptions import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from linkcrawler.middlewares.address_guard import AddressRefused
-from linkcrawler.middlewares.robots import RobotsDisallowed
-from linkcrawler.model.audit import (
+from linkcrawler.audit.findings import (
     AuditFindings,
     BrokenTarget,
+    format_findings,
+    page_health,
+)
+from linkcrawler.audit.redirectmap import (
     GonePage,
     LivePage,
-    ParamStripper,
-    RedirectGraph,
     RedirectRule,
-    SiteScope,
     TargetMatcher,
-    TrapGuard,
-    TrapLimits,
-    error_kind,
-    format_findings,
     format_rules,
-    is_broken,
     judge_redirect,
-    page_health,
     parse_rules,
-    parse_sitemap,
     rank_rules,
-    redirect_location,
-    sitemap_urls_in_robots,
     target_score,
 )
+from linkcrawler.crawl.scope import ParamStripper, SiteScope
+from linkcrawler.crawl.traps import TrapGuard, TrapLimits
+from linkcrawler.middlewares.address_guard import AddressRefused
+from linkcrawler.middlewares.robots import RobotsDisallowed
+from linkcrawler.web.outcome import error_kind, is_broken
+from linkcrawler.web.redirects import RedirectGraph, redirect_location
+from linkcrawler.web.sitemaps import parse_sitemap, sitemap_urls_in_robots
 
 # --- verdicts -------------------------------------------------------------------------
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
-from linkcrawler.model.audit import ParamStripper, SiteScope, TrapGuard, TrapLimits
-from linkcrawler.model.audit_crawl import NOT_FETCHED, Answer, AuditBook, Fetch, click_depths, collect_anchors, fold_totals, replay
+from linkcrawler.audit.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.crawl.book import (
+    NOT_FETCHED,
+    Answer,
+    AuditBook,
+    Fetch,
+    click_depths,
+    collect_anchors,
+    fold_totals,
+    replay,
+)
+from linkcrawler.crawl.scope import ParamStripper, SiteScope
+from linkcrawler.crawl.traps import TrapGuard, TrapLimits
 
 BASE = "http://site.test"
 EXT = "http://other.test"

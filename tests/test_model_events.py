@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from linkcrawler.model.events import (
+from linkcrawler.backlinks.events import (
     EventType,
     build_event,
     changed_fields,
@@ -16,7 +16,7 @@ from linkcrawler.model.events import (
     settled_status,
     wayback_url,
 )
-from linkcrawler.model.status import (
+from linkcrawler.backlinks.status import (
     ALL_STATUSES,
     DEGRADED_STATUSES,
     LIVE_STATUSES,

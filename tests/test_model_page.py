@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scrapy.http import Headers
 
-from linkcrawler.model.page import (
+from linkcrawler.web.page import (
     MAX_ANCHOR_CHARS,
     MAX_LINKS,
     PageAnalysis,

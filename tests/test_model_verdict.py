@@ -26,21 +26,21 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from twisted.web.http import _DataLoss
 
-from linkcrawler.model.page import analyze_page
-from linkcrawler.model.status import Status
-from linkcrawler.model.verdict import (
+from linkcrawler.backlinks.status import Status
+from linkcrawler.backlinks.verdict import (
     NOT_MODIFIED,
     NotModified,
-    RedirectHop,
     Verdict,
-    analyze_redirect_chain,
     apply_failure_policy,
     classify_backlink,
     classify_failure,
+    redirect_failure,
     classify_http_status,
     same_page,
     with_redirect_context,
 )
+from linkcrawler.web.page import analyze_page
+from linkcrawler.web.redirects import Hop, analyze_redirect_chain
 
 SOURCE = "https://blog.example.org/posts/hello"
 TARGET = "https://shop.example.com/product"
@@ -425,18 +425,22 @@ CERT_FAILED = SSL.Error(
 HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failure")])
 
 
+# The cause names are the shared vocabulary's (linkcrawler.web.outcome): where the backlink
+# checker and the site audit disagreed, the stored audit names won (dns -> dns_error,
+# refused -> connection_refused, tls -> tls_error, reset -> connection_reset,
+# failed -> download_failed, connect -> connect_error, scheme -> unsupported_scheme).
 @pytest.mark.parametrize(
     ("failure", "reason", "kind"),
     [
-        (tx.DNSLookupError("nowhere.invalid"), "DNS lookup failed", "dns"),
-        (raised_from(CannotResolveHostError, tx.DNSLookupError("x")), "DNS lookup failed", "dns"),
-        (socket.gaierror(-2, "Name or service not known"), "DNS lookup failed", "dns"),
-        (tx.ConnectionRefusedError(), "connection refused", "refused"),
-        (ConnectionRefusedError(111, "Connection refused"), "connection refused", "refused"),
+        (tx.DNSLookupError("nowhere.invalid"), "DNS lookup failed", "dns_error"),
+        (raised_from(CannotResolveHostError, tx.DNSLookupError("x")), "DNS lookup failed", "dns_error"),
+        (socket.gaierror(-2, "Name or service not known"), "DNS lookup failed", "dns_error"),
+        (tx.ConnectionRefusedError(), "connection refused", "connection_refused"),
+        (ConnectionRefusedError(111, "Connection refused"), "connection refused", "connection_refused"),
         (
             raised_from(DownloadConnectionRefusedError, tx.ConnectionRefusedError()),
             "connection refused",
-            "refused",
+            "connection_refused",
         ),
         (tx.NoRouteError(), "no route to host", "no_route"),
         (tx.TCPTimedOutError(), "connection timed out", "connect_timeout"),
@@ -451,7 +455,7 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
         (tx.ConnectionDone(), "connection lost", "connection_lost"),
         (tx.ConnectionAborted(), "connection lost", "connection_lost"),
         (ResponseFailed([Failure(tx.ConnectionLost())]), "connection lost", "connection_lost"),
-        (ConnectionResetError(104, "Connection reset by peer"), "connection reset", "reset"),
+        (ConnectionResetError(104, "Connection reset by peer"), "connection reset", "connection_reset"),
         (
             ResponseNeverReceived([Failure(tx.ConnectionDone())]),
             "no response (connection closed)",
@@ -462,8 +466,8 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
             "no response (connection closed)",
             "no_response",
         ),
-        (HANDSHAKE_FAILED, "TLS error", "tls"),
-        (ResponseNeverReceived([Failure(HANDSHAKE_FAILED)]), "TLS error", "tls"),
+        (HANDSHAKE_FAILED, "TLS error", "tls_error"),
+        (ResponseNeverReceived([Failure(HANDSHAKE_FAILED)]), "TLS error", "tls_error"),
         (
             raised_from(DownloadFailedError, ResponseNeverReceived([Failure(CERT_FAILED)])),
             "TLS certificate verification failed",
@@ -474,13 +478,13 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
             "TLS certificate verification failed",
             "tls_certificate",
         ),
-        (ssl.SSLError(1, "wrong version number"), "TLS error", "tls"),
+        (ssl.SSLError(1, "wrong version number"), "TLS error", "tls_error"),
         (
             service_identity.VerificationError(errors=[]),
             "TLS certificate verification failed",
             "tls_certificate",
         ),
-        (tx.SSLError(), "TLS error", "tls"),
+        (tx.SSLError(), "TLS error", "tls_error"),
         (
             DownloadCancelledError(
                 "Expected to receive 20000000 bytes which is larger than download max size (10485760) "
@@ -495,10 +499,10 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
         (
             raised_from(UnsupportedURLSchemeError, ValueError("ftp")),
             "unsupported URL scheme",
-            "scheme",
+            "unsupported_scheme",
         ),
-        (DownloadFailedError("boom"), "download failed", "failed"),
-        (tx.ConnectError(), "connection failed", "connect"),
+        (DownloadFailedError("boom"), "download failed", "download_failed"),
+        (tx.ConnectError(), "connection failed", "connect_error"),
     ],
 )
 def test_failure_mapping(failure, reason, kind):
@@ -625,7 +629,7 @@ def test_plain_chain():
     chain = analyze_redirect_chain([("http://a.example/", 301), ("https://a.example/", 200)])
     assert not chain.loop and not chain.too_long and chain.complete
     assert chain.redirects == 1 and chain.final_url == "https://a.example/"
-    assert chain.failure() is None
+    assert redirect_failure(chain) is None
     assert chain.as_documents() == [
         {"url": "http://a.example/", "status": 301},
         {"url": "https://a.example/", "status": 200},
@@ -640,7 +644,7 @@ def test_loop_is_found_before_following_it_again():
         [*hops, ("http://a.example/", 301)], next_url="https://a.example/"
     )
     assert second.loop and second.should_stop
-    verdict = second.failure()
+    verdict = redirect_failure(second)
     assert verdict.status is Status.ERROR
     assert (
         verdict.reason
@@ -651,7 +655,7 @@ def test_loop_is_found_before_following_it_again():
 
 def test_self_redirect_that_sets_a_cookie_is_not_a_loop():
     chain = analyze_redirect_chain([("https://a.example/p", 302), ("https://a.example/p", 200)])
-    assert not chain.loop and chain.failure() is None
+    assert not chain.loop and redirect_failure(chain) is None
     assert not analyze_redirect_chain(
         [("https://a.example/p", 302)], next_url="https://a.example/p"
     ).loop
@@ -662,7 +666,7 @@ def test_self_redirect_twice_is_a_loop():
         [("https://a.example/p", 302), ("https://a.example/p", 302)], next_url="https://a.example/p"
     )
     assert chain.loop
-    assert chain.failure().reason == "redirect loop: https://a.example/p -> https://a.example/p"
+    assert redirect_failure(chain).reason == "redirect loop: https://a.example/p -> https://a.example/p"
 
 
 def test_loop_detection_compares_normalized_urls():
@@ -681,8 +685,8 @@ def test_too_many_redirects():
     hops = [(f"https://a.example/{i}", 301) for i in range(11)]
     chain = analyze_redirect_chain(hops, max_hops=10, next_url="https://a.example/11")
     assert chain.too_long and not chain.loop
-    assert chain.failure().reason == "too many redirects (more than 10)"
-    assert chain.failure().extra["redirect_chain"][0] == {
+    assert redirect_failure(chain).reason == "too many redirects (more than 10)"
+    assert redirect_failure(chain).extra["redirect_chain"][0] == {
         "url": "https://a.example/0",
         "status": 301,
     }
@@ -691,12 +695,12 @@ def test_too_many_redirects():
 def test_ten_redirects_then_a_page_is_fine():
     hops = [(f"https://a.example/{i}", 301) for i in range(10)] + [("https://a.example/end", 200)]
     chain = analyze_redirect_chain(hops, max_hops=10)
-    assert not chain.should_stop and chain.failure() is None
+    assert not chain.should_stop and redirect_failure(chain) is None
 
 
 def test_hops_may_be_given_as_redirect_hops():
     chain = analyze_redirect_chain(
-        [RedirectHop("https://a.example/", 308), RedirectHop("https://b.example/", 404)]
+        [Hop("https://a.example/", 308), Hop("https://b.example/", 404)]
     )
     assert chain.complete and chain.final_url == "https://b.example/"
 

@@ -19,9 +19,9 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from linkcrawler.model.audit import parse_rules
+from linkcrawler.audit.redirectmap import parse_rules
+from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.spiders.site_audit import SiteAuditSpider
-from linkcrawler.store.backlinks import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.crawling import run_spider

@@ -19,10 +19,10 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
+from linkcrawler.audit.findings import format_findings
+from linkcrawler.audit.store import load_findings
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.model.audit import format_findings
 from linkcrawler.spiders.site_audit import SiteAuditSpider
-from linkcrawler.store.audit import load_findings
 from tests.crawling import CrawlResult, run_spider
 from tests.fixtures.web import MockServerFactory
 from tests.mockserver import MockServer

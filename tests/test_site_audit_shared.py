@@ -17,10 +17,10 @@ import pytest_twisted
 import redis
 from twisted.internet.defer import Deferred, DeferredList
 
-from linkcrawler.items import AuditFact, AuditTotals
-from linkcrawler.model.audit_crawl import AuditBook, fold_totals
-from linkcrawler.model.urls import normalize_url
+from linkcrawler.audit.items import AuditFact, AuditTotals
+from linkcrawler.crawl.book import AuditBook, fold_totals
 from linkcrawler.spiders.site_audit import SiteAuditSpider
+from linkcrawler.web.urls import normalize_url
 from tests.crawling import CrawlResult, run_spider
 from tests.test_site_audit import (  # noqa: F401 - fixtures
     Site,

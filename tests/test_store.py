@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pymongo
 import pytest
-from tests.aio import asyncio_test
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
@@ -17,6 +16,7 @@ from linkcrawler.exceptions import StoreUnavailable
 from linkcrawler.store import BulkWriter, WriteOp, mask_uri, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import replay_spill
+from tests.aio import asyncio_test
 from tests.fixtures.services import embedded_server_pids, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

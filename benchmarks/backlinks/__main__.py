@@ -33,7 +33,7 @@ from benchmarks.common import (
     scrapy_stat,
     serve_directory,
 )
-from linkcrawler.store.backlinks import new_backlink_ops
+from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 

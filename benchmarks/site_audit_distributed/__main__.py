@@ -33,7 +33,13 @@ from typing import Any
 
 import pymongo
 
-from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, run_workers, scrapy_stat
+from benchmarks.common import (
+    PROJECT_ROOT,
+    SecantusServer,
+    machine_note,
+    run_workers,
+    scrapy_stat,
+)
 from benchmarks.distributed.__main__ import Redis
 from benchmarks.site_audit.sitegen import generate
 

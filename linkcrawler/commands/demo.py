@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from linkcrawler.audit.findings import format_findings
+from linkcrawler.audit.store import load_findings
 from linkcrawler.cli import StoreCommand
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.exceptions import LinkcrawlerError
-from linkcrawler.model.audit import format_findings
 from linkcrawler.store import Store
-from linkcrawler.store.audit import load_findings
 
 DEMO_DATABASE = "linkcrawler_demo"
 

@@ -11,11 +11,11 @@ from typing import TextIO
 
 from scrapy.exceptions import UsageError
 
+from linkcrawler.backlinks.store import EVENTS, new_backlink_ops
 from linkcrawler.cli import StoreCommand
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.imports import ImportRow, RowError, read_export
 from linkcrawler.store import Store
-from linkcrawler.store.backlinks import EVENTS, new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import WriteOp, write_batch
 

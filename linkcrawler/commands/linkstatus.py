@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from linkcrawler.backlinks.status import ALL_STATUSES, LOST_STATUSES, status_class
 from linkcrawler.cli import StoreCommand
-from linkcrawler.model.status import ALL_STATUSES, LOST_STATUSES, status_class
 from linkcrawler.store import Store
 
 

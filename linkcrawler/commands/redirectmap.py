@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import socket
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,30 +20,25 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import UsageError
 
-from linkcrawler.cli import StoreCommand
-from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
-from linkcrawler.middlewares.address_guard import printable
-from linkcrawler.model.audit import (
-    CONNECTION_ERROR,
-    CONNECTION_REFUSED,
-    DNS_ERROR,
+from linkcrawler.audit.redirectmap import (
     FORMATS,
     MIN_SCORE,
-    TIMEOUT,
-    TLS_ERROR,
     GonePage,
     LivePage,
     RedirectRule,
-    Status,
     TargetMatcher,
     format_rules,
     judge_redirect,
     parse_rules,
     rank_rules,
 )
+from linkcrawler.audit.store import PAGES, referring_domains, sites
+from linkcrawler.cli import StoreCommand
+from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
 from linkcrawler.store import Store
-from linkcrawler.store.audit import PAGES, referring_domains, sites
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.outcome import FetchStatus, error_kind
+from linkcrawler.web.text import printable
 
 #: Exit code when ``--verify`` finds rules the deployed site does not answer as it should.
 EXIT_RULES_WRONG = 1
@@ -54,7 +48,7 @@ VERIFY_TIMEOUT = 10.0
 VERIFY_WORKERS = 8
 
 
-def fetch_once(url: str, timeout: float = VERIFY_TIMEOUT, user_agent: str = "linkcrawler") -> tuple[Status, str | None]:
+def fetch_once(url: str, timeout: float = VERIFY_TIMEOUT, user_agent: str = "linkcrawler") -> tuple[FetchStatus, str | None]:
     """(status, Location) of a GET of ``url``, redirects not followed; an error kind on failure."""
     parts = urlsplit(url)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -64,18 +58,8 @@ def fetch_once(url: str, timeout: float = VERIFY_TIMEOUT, user_agent: str = "lin
         connection.request("GET", target, headers={"User-Agent": user_agent, "Accept": "*/*"})
         response = connection.getresponse()
         return response.status, response.getheader("Location")
-    except TimeoutError:
-        return TIMEOUT, None
-    except ConnectionRefusedError:
-        return CONNECTION_REFUSED, None
-    except OSError as exc:
-        if "ssl" in type(exc).__module__.lower():
-            return TLS_ERROR, None
-        if isinstance(exc, socket.gaierror):
-            return DNS_ERROR, None
-        return CONNECTION_ERROR, None
-    except http.client.HTTPException:
-        return CONNECTION_ERROR, None
+    except (OSError, http.client.HTTPException) as exc:
+        return error_kind(exc), None
     finally:
         connection.close()
 
@@ -96,7 +80,7 @@ def deployed_url(base_url: str, rule_url: str, site_netloc: str | None) -> str:
 def verify_rules(
     rules: Iterable[tuple[str, str]],
     base_url: str,
-    fetch: Callable[[str], tuple[Status, str | None]] = fetch_once,
+    fetch: Callable[[str], tuple[FetchStatus, str | None]] = fetch_once,
     workers: int = VERIFY_WORKERS,
 ) -> list[tuple[str, str, str | None]]:
     """(source, target, problem or None) for each rule, checked on the site at ``base_url``."""

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from linkcrawler.audit.findings import page_health
+from linkcrawler.audit.store import PAGES, referring_domains
 from linkcrawler.cli import StoreCommand
 from linkcrawler.commands.redirectmap import fetch_once
-from linkcrawler.middlewares.address_guard import printable
-from linkcrawler.model.audit import REDIRECT_STATUSES, page_health
 from linkcrawler.store import Store
-from linkcrawler.store.audit import PAGES, referring_domains
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.redirects import REDIRECT_STATUSES
+from linkcrawler.web.text import printable
 
 #: Exit code when a most-linked page is broken.
 EXIT_ALERT = 1

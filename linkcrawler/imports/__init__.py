@@ -6,7 +6,13 @@ No database and no Scrapy here: ``scrapy importlinks`` reads files through
 
 from __future__ import annotations
 
-from linkcrawler.imports.formats import FORMATS, ColumnMap, ExportFormat, detect_format, header_key
+from linkcrawler.imports.formats import (
+    FORMATS,
+    ColumnMap,
+    ExportFormat,
+    detect_format,
+    header_key,
+)
 from linkcrawler.imports.reader import (
     ExportReader,
     ImportRow,

@@ -21,7 +21,7 @@ from typing import IO, TypeVar
 
 from linkcrawler.exceptions import ConfigurationError, ImportFormatError
 from linkcrawler.imports.formats import ColumnMap, detect_format
-from linkcrawler.model.urls import normalize_url
+from linkcrawler.web.urls import normalize_url
 
 #: Longest physical line, and longest CSV field, taken as part of a row (1 MiB).
 MAX_LINE_CHARS = 1 << 20

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import re
 import socket
 from typing import TYPE_CHECKING, NoReturn, Self
 
@@ -33,6 +32,7 @@ from zope.interface import implementer
 
 from linkcrawler import defaults
 from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
+from linkcrawler.web.text import printable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -167,14 +167,6 @@ def _parse_ip(text: str) -> IPAddress | None:
         return ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return None
-
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters escaped, so it cannot forge a log line."""
-    return _CONTROL_CHARS.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 class AddressGuardMiddleware:

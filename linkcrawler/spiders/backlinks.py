@@ -27,25 +27,31 @@ from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
 from linkcrawler import defaults
-from linkcrawler.items import BacklinkCheck, DiscoveredBacklink, KnownLink, PageCheck
-from linkcrawler.middlewares.address_guard import AddressRefused, printable
-from linkcrawler.middlewares.robots import RobotsDisallowed
-from linkcrawler.model.page import PageAnalysis, analyze_page, normalize_headers
-from linkcrawler.model.status import Status
-from linkcrawler.model.urls import normalize_url
-from linkcrawler.model.verdict import (
+from linkcrawler.backlinks.items import (
+    BacklinkCheck,
+    DiscoveredBacklink,
+    KnownLink,
+    PageCheck,
+)
+from linkcrawler.backlinks.status import Status
+from linkcrawler.backlinks.store import due_filter
+from linkcrawler.backlinks.verdict import (
     NOT_MODIFIED,
     Verdict,
-    analyze_redirect_chain,
     classify_backlink,
     classify_failure,
     classify_http_status,
-    is_redirect_status,
+    redirect_failure,
     with_redirect_context,
 )
+from linkcrawler.middlewares.address_guard import AddressRefused
+from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.store import Store, open_store
-from linkcrawler.store.backlinks import due_filter
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.page import PageAnalysis, analyze_page, normalize_headers
+from linkcrawler.web.redirects import analyze_redirect_chain, is_redirect_status
+from linkcrawler.web.text import printable
+from linkcrawler.web.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +209,7 @@ class BacklinksSpider(scrapy.Spider):
             problem = Verdict(Status.ERROR, f"HTTP {response.status} without a Location header")
         if next_url is not None:
             chain = analyze_redirect_chain(hops, self.max_redirects, next_url)
-            failure = chain.failure()
+            failure = redirect_failure(chain)
             if failure is None:
                 yield self.page_request(next_url, links, hops)
                 return

@@ -4,7 +4,7 @@ Every internal page is fetched once (GET), every distinct external link checked
 once (HEAD, GET when HEAD is refused) and never crawled beyond. What each answer
 means lives in :mod:`linkcrawler.model.audit`, and the crawl's bookkeeping (what
 to fetch next, which chains wait for which hop, which links are broken) in
-:class:`~linkcrawler.model.audit_crawl.AuditBook`; this spider turns the book's
+:class:`~linkcrawler.crawl.book.AuditBook`; this spider turns the book's
 fetches into requests and responses into answers. The items:
 
 - :class:`~linkcrawler.items.AuditedPage` per internal URL (``pages``),
@@ -28,7 +28,7 @@ Redis de-duplicates on the URL and method (``linkcrawler_fingerprint``), each
 worker stores what it fetched (:class:`~linkcrawler.items.AuditFact`, in
 ``audit_fetches``) and explores from it without settling anything
 (:meth:`AuditBook.explore`). When the shared crawl is over, one worker replays
-the stored answers through a fresh book (:func:`~linkcrawler.model.audit_crawl.replay`),
+the stored answers through a fresh book (:func:`~linkcrawler.crawl.book.replay`),
 fetching what it misses, and sends the report: the items of a single process.
 
 Arguments: ``start_url`` (required), ``max_pages``, ``max_depth``,
@@ -57,31 +57,23 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-import linkcrawler.store.audit  # noqa: F401  (registers how audit items are written)
+import linkcrawler.audit.store  # noqa: F401  (registers how audit items are written)
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
+from linkcrawler.audit.findings import AuditFindings, format_findings
+from linkcrawler.audit.items import AuditFact
+from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors, replay
+from linkcrawler.crawl.scope import ParamStripper, SiteScope
+from linkcrawler.crawl.traps import TrapGuard, TrapLimits
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.items import AuditFact
-from linkcrawler.middlewares.address_guard import printable
-from linkcrawler.model.audit import (
-    REFUSED_ADDRESS,
-    ROBOTS_DISALLOWED,
-    AuditFindings,
-    ParamStripper,
-    SiteScope,
-    TrapGuard,
-    TrapLimits,
-    error_kind,
-    format_findings,
-    parse_sitemap,
-    redirect_location,
-    sitemap_urls_in_robots,
-)
-from linkcrawler.model.audit_crawl import Answer, AuditBook, Fetch, collect_anchors, replay
-from linkcrawler.model.page import analyze_page
-from linkcrawler.model.urls import normalize_url
 from linkcrawler.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.store import Store, open_store
+from linkcrawler.web.outcome import ErrorKind, error_kind
+from linkcrawler.web.page import analyze_page
+from linkcrawler.web.redirects import redirect_location
+from linkcrawler.web.sitemaps import parse_sitemap, sitemap_urls_in_robots
+from linkcrawler.web.text import printable
+from linkcrawler.web.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +195,7 @@ class SiteAuditSpider(scrapy.Spider):
             raise ConfigurationError(f"LINKCRAWLER_AUDIT_DENY: {exc}") from exc
 
     def new_book(self, inc: Any = None) -> AuditBook:
-        """A fresh bookkeeping of this audit (see :class:`~linkcrawler.model.audit_crawl.AuditBook`)."""
+        """A fresh bookkeeping of this audit (see :class:`~linkcrawler.crawl.book.AuditBook`)."""
         return AuditBook(
             self.start_url, self.scope, TrapGuard(self.limits), self.strip,
             max_pages=self.max_pages, check_external=self.check_external, inc=inc or self._inc,
@@ -259,13 +251,13 @@ class SiteAuditSpider(scrapy.Spider):
                 return
             if reason == "finished" and not self.book.truncated and self.stage == "totals":
                 removed = await run_in_thread(
-                    linkcrawler.store.audit.purge_fixed_links, store.db, self.site, self.started_at)
+                    linkcrawler.audit.store.purge_fixed_links, store.db, self.site, self.started_at)
                 if any(removed.values()):
                     logger.info("site_audit: removed links fixed since the last audit: %s", removed)
             else:
                 logger.info("site_audit: incomplete audit (%s): links found broken before are kept", reason)
             if self.shared:
-                await run_in_thread(linkcrawler.store.audit.purge_facts, store.db, self.site)
+                await run_in_thread(linkcrawler.audit.store.purge_facts, store.db, self.site)
         finally:
             await run_in_thread(store.close)
 
@@ -430,7 +422,7 @@ class SiteAuditSpider(scrapy.Spider):
         fetch = _fetch_of(request.meta)
         kind = error_kind(failure.value)
         if fetch.external and request.method == "HEAD" and kind not in (
-            ROBOTS_DISALLOWED, REFUSED_ADDRESS, "dns_error", "connection_refused", "timeout",
+            ErrorKind.ROBOTS_DISALLOWED, ErrorKind.REFUSED_ADDRESS, ErrorKind.DNS_ERROR, ErrorKind.CONNECTION_REFUSED, ErrorKind.TIMEOUT,
         ):
             # Some servers drop the connection on HEAD.
             yield self._request(fetch, method="GET", meta=_carried(request.meta))
@@ -522,7 +514,7 @@ class SiteAuditSpider(scrapy.Spider):
         try:
             started = time.monotonic()
             answers, sitemap_urls = await run_in_thread(
-                linkcrawler.store.audit.load_facts, self.store.db, self.site, self.run_id or "")
+                linkcrawler.audit.store.load_facts, self.store.db, self.site, self.run_id or "")
             loaded = time.monotonic()
             book = self.new_book(inc=lambda key, count: counts.update({key: count}))
             result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)

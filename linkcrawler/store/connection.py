@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 

@@ -29,7 +29,12 @@ from typing import Any, Literal
 from bson import json_util
 from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+)
 from scrapy.utils.asyncio import run_in_thread
 
 from linkcrawler import defaults

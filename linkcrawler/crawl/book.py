@@ -32,23 +32,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Union
 
-from linkcrawler.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
-from linkcrawler.model.audit import (
-    DOWNLOAD_ERROR,
-    MAX_REDIRECTS,
-    REFUSED_ADDRESS,
-    ROBOTS_DISALLOWED,
-    TOO_MANY_REDIRECTS,
-    AuditFindings,
-    BrokenTarget,
-    ParamStripper,
-    RedirectGraph,
-    Resolution,
-    SiteScope,
-    Status,
-    TrapGuard,
-    is_broken,
-)
+from linkcrawler.audit.findings import AuditFindings, BrokenTarget
+from linkcrawler.audit.items import AuditedPage, AuditTotals, BrokenLink, RedirectedLink
+from linkcrawler.crawl.scope import ParamStripper, SiteScope
+from linkcrawler.crawl.traps import TrapGuard
+from linkcrawler.web.outcome import ErrorKind, FetchStatus, is_broken
+from linkcrawler.web.redirects import DEFAULT_MAX_REDIRECTS, RedirectGraph, Resolution
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +72,7 @@ class Answer:
     """What fetching a URL gave: a status (or an error kind) and, for pages, what is needed of the body."""
 
     url: str
-    status: Status
+    status: FetchStatus
     location: str | None = None
     """Where a redirect sends (normalized, tracking parameters stripped)."""
     details: dict[str, Any] | None = None
@@ -98,7 +87,7 @@ class Answer:
 def collect_anchors(page_url: str, links: Iterable[Any], strip: Callable[[str], str]) -> dict[str, str]:
     """The distinct link targets of a page (``strip`` applied), each with its first non-empty anchor text.
 
-    ``links`` are objects with ``url`` and ``anchor_text`` (:class:`~linkcrawler.model.page.Link`);
+    ``links`` are objects with ``url`` and ``anchor_text`` (:class:`~linkcrawler.web.page.Link`);
     links to the page itself are left out.
     """
     anchors: dict[str, str] = {}
@@ -126,7 +115,7 @@ class AuditBook:
         *,
         max_pages: int = 0,
         check_external: bool = True,
-        max_redirects: int = MAX_REDIRECTS,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
         inc: Callable[[str, int], None] | None = None,
     ) -> None:
         self.start_url = start_url
@@ -292,7 +281,7 @@ class AuditBook:
         hops = fetch.hops + 1
         if hops > self.max_redirects:
             # Never fetched: chains that reach it end as too long.
-            self.graph.record(location, TOO_MANY_REDIRECTS)
+            self.graph.record(location, ErrorKind.TOO_MANY_REDIRECTS.value)
             yield from self._answered(location, own=False)
             return
         if self.scope.is_internal(location):
@@ -379,7 +368,7 @@ class AuditBook:
                 findings.loops.append(chain)
         elif resolution.redirects >= 2:
             findings.chains.append(chain)
-        if status in (ROBOTS_DISALLOWED, REFUSED_ADDRESS):
+        if status in (ErrorKind.ROBOTS_DISALLOWED, ErrorKind.REFUSED_ADDRESS):
             findings.not_checked.append((url, status))
         return AuditedPage(
             url=url,
@@ -404,7 +393,7 @@ class AuditBook:
         now = datetime.now(timezone.utc)
         kind = "internal" if internal else "external"
         if verdict[0] == "broken":
-            status: Status = verdict[1]
+            status: FetchStatus = verdict[1]
             self._inc(f"linkcrawler/site_audit/broken_links/{kind}", 1)
             target = self._broken_targets.get(link_url)
             if target is None:
@@ -516,7 +505,7 @@ def replay(
                 if not fill_missing:
                     result.missing.append(fetch)
                     continue
-                answer = Answer(fetch.url, DOWNLOAD_ERROR, error=NOT_FETCHED, external=fetch.external)
+                answer = Answer(fetch.url, ErrorKind.DOWNLOAD_ERROR.value, error=NOT_FETCHED, external=fetch.external)
             for output in book.answered(fetch, answer):
                 if isinstance(output, Fetch):
                     push(output)

@@ -19,10 +19,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from linkcrawler.items import backlink_id
-from linkcrawler.model.events import event_key
-from linkcrawler.model.urls import host_of, registrable_domain
+from linkcrawler.backlinks.events import event_key
+from linkcrawler.backlinks.items import backlink_id
 from linkcrawler.store.writer import WriteOp
+from linkcrawler.web.urls import host_of, registrable_domain
 
 BACKLINKS = "backlinks"
 EVENTS = "link_events"

@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from linkcrawler.model.status import (
+from linkcrawler.backlinks.status import (
     LOST_STATUSES,
     TRANSIENT_STATUSES,
     Status,
@@ -153,7 +153,7 @@ def event_key(backlink_id: object, state_version: int) -> str:
     """The ``_id`` of the event of a backlink's ``state_version``-th recorded change.
 
     Protocol (one transition, one event, whatever is retried or replayed; the
-    writes are built in :mod:`linkcrawler.store.backlinks` and
+    writes are built in :mod:`linkcrawler.backlinks.store` and
     :mod:`pipelines.backlink_state`):
 
     1. The backlink carries ``state_version``: 0 at import, where the ``new`` event

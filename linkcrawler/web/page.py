@@ -43,7 +43,8 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-from linkcrawler.model.urls import normalize_url
+from linkcrawler.web.text import squash
+from linkcrawler.web.urls import normalize_url
 
 __all__ = [
     "CHALLENGE_MAX_LINKS",
@@ -169,7 +170,7 @@ class Link:
     """One crawlable link (``<a href>`` or ``<area href>``) of a page."""
 
     url: str
-    """Absolute, normalized (:func:`~linkcrawler.model.urls.normalize_url`)."""
+    """Absolute, normalized (:func:`~linkcrawler.web.urls.normalize_url`)."""
     href: str
     """The attribute as written (whitespace trimmed)."""
     rel: tuple[str, ...]
@@ -553,14 +554,8 @@ def _scan_links(text: str) -> list[tuple[str, dict[str, str], str]]:
     return found
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _squash(text: str, limit: int = MAX_ANCHOR_CHARS) -> str:
-    """Whitespace runs to one space, control characters out (texts reach logs), capped."""
-    if not text.isprintable():
-        text = _CONTROL_RE.sub(" ", text)
-    return " ".join(text.split())[:limit]
+    return squash(text, limit)
 
 
 def _anchor_text(element: Any) -> str:

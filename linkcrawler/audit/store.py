@@ -15,10 +15,16 @@ from typing import Any
 
 from pymongo.database import Database
 
-from linkcrawler.items import AuditedPage, AuditFact, AuditTotals, BrokenLink, RedirectedLink
-from linkcrawler.model.audit import AuditFindings, BrokenTarget
-from linkcrawler.model.audit_crawl import Answer
-from linkcrawler.model.status import STATUS_CLASSES, StatusClass
+from linkcrawler.audit.findings import AuditFindings, BrokenTarget
+from linkcrawler.audit.items import (
+    AuditedPage,
+    AuditFact,
+    AuditTotals,
+    BrokenLink,
+    RedirectedLink,
+)
+from linkcrawler.backlinks.status import STATUS_CLASSES, StatusClass
+from linkcrawler.crawl.book import Answer
 from linkcrawler.store.mapping import write_ops
 from linkcrawler.store.writer import WriteOp
 

@@ -1,1 +1,0 @@
-"""The state model: pure functions that say what a URL, a page or a change means."""
