@@ -49,6 +49,15 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 1
 FEED_EXPORT_ENCODING = "utf-8"
+# ``-o FILE`` writes one clean row per link, page or finding (linkcrawler/exporters.py).
+FEED_EXPORTERS = {
+    "json": "linkcrawler.exporters.JsonRowExporter",
+    "jsonlines": "linkcrawler.exporters.JsonLinesRowExporter",
+    "jsonl": "linkcrawler.exporters.JsonLinesRowExporter",
+    "jl": "linkcrawler.exporters.JsonLinesRowExporter",
+    "csv": "linkcrawler.exporters.CsvRowExporter",
+    "xml": "linkcrawler.exporters.XmlRowExporter",
+}
 
 # Only HTTP(S): a link checker fed third-party URLs must never read local files
 # or reach other protocols.

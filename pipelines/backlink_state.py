@@ -1,11 +1,11 @@
 """BacklinkStatePipeline: turn each check into a backlink's new state and its event.
 
-A :class:`~linkcrawler.items.PageCheck` (what a page says about each of its known
-links now, and links to us not known yet) becomes a :class:`PageUpdate`: for each
-link a :class:`BacklinkUpdate` (the new state, the event of the transition if the
-contract's table names one, the idempotent writes that record both:
-:mod:`linkcrawler.backlinks.store` explains why they can be replayed safely), and
-the writes that make the new links known. The MongoWriterPipeline writes them.
+A :class:`~linkcrawler.backlinks.items.PageCheck` (what a page says about each of
+its known links now, and links to us not known yet) becomes a
+:class:`~linkcrawler.backlinks.items.CheckedPage`: for each link its new state and
+the event of the transition (:func:`~linkcrawler.backlinks.update.plan_update`),
+and the new links. The MongoWriterPipeline stores it through the writer table;
+a feed export (``-o links.csv``) writes one row per link.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from scrapy.crawler import Crawler
 
 from linkcrawler import defaults
 from linkcrawler.backlinks.items import (
+    CheckedPage,
     PageCheck,
 )
-from linkcrawler.backlinks.update import PageUpdate, plan_update
+from linkcrawler.backlinks.update import plan_update
 
 logger = logging.getLogger(__name__)
 
 
 class BacklinkStatePipeline:
-    """Item pipeline: ``PageCheck`` in, ``PageUpdate`` out (other items pass)."""
+    """Item pipeline: ``PageCheck`` in, ``CheckedPage`` out (other items pass)."""
 
     def __init__(self, lost_after: int = defaults.LINKCRAWLER_LOST_AFTER,
                  history_length: int = defaults.LINKCRAWLER_HISTORY_LENGTH, stats: Any = None) -> None:
@@ -53,7 +54,7 @@ class BacklinkStatePipeline:
             if update.event is not None:
                 self._count(f"linkcrawler/backlinks/events/{update.event['type']}")
         self._count("linkcrawler/backlinks/discovered", len(item.discovered))
-        return PageUpdate(item.source_url, updates, item.discovered)
+        return CheckedPage(item.source_url, updates, item.discovered)
 
     def _count(self, key: str, count: int = 1) -> None:
         if self.stats is not None and count:

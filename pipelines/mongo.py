@@ -16,7 +16,7 @@ from linkcrawler import defaults
 from linkcrawler.signals import items_stored
 from linkcrawler.store import BulkWriter, Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.store.mapping import write_ops
+from linkcrawler.store.writers import check_writers, write_ops
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 class MongoWriterPipeline:
     """Turns items into idempotent writes (``write_ops``) and sends them in batches.
 
-    Items the store does not keep pass through untouched. The store is opened
+    Every item that reaches it must have a writer in
+    :data:`linkcrawler.store.writers.WRITERS`: the item types a spider declares
+    in ``stored_items`` are checked when it opens, and any other item with no
+    writer is an error, never a silent loss. The store is opened
     (and, for the embedded default, started) when the spider opens; a MongoDB
     that cannot be reached stops the crawl there, before any page is fetched.
     """
@@ -39,6 +42,7 @@ class MongoWriterPipeline:
         spill_dir: str = defaults.LINKCRAWLER_DATA_DIR,
         stats: Any = None,
         signals: Any = None,
+        stored_items: tuple[type, ...] = (),
     ) -> None:
         if batch_size < 1:
             raise NotConfigured("MONGO_BATCH_SIZE must be at least 1")
@@ -50,6 +54,7 @@ class MongoWriterPipeline:
         self.spill_dir = spill_dir
         self.stats = stats
         self.signals = signals
+        self.stored_items = stored_items
         self.store: Store | None = None
         self.writer: BulkWriter | None = None
         self._ticker: AsyncioLoopingCall | LoopingCall | None = None
@@ -66,9 +71,11 @@ class MongoWriterPipeline:
             spill_dir=s.get("LINKCRAWLER_DATA_DIR") or defaults.LINKCRAWLER_DATA_DIR,
             stats=crawler.stats,
             signals=crawler.signals,
+            stored_items=tuple(getattr(crawler.spidercls, "stored_items", ())),
         )
 
     async def open_spider(self) -> None:
+        check_writers(self.stored_items)
         self.store = await run_in_thread(open_store, self.settings)
         await run_in_thread(ensure_indexes, self.store.db)
         self.writer = BulkWriter(
@@ -106,7 +113,7 @@ class MongoWriterPipeline:
 
     async def process_item(self, item: Any) -> Any:
         ops = write_ops(item)
-        if ops and self.writer is not None:
+        if self.writer is not None:
             await self.writer.add(ops)
         return item
 

@@ -8,7 +8,7 @@ import pymongo
 import pytest
 
 from linkcrawler.backlinks.items import BacklinkCheck, KnownLink, backlink_id
-from linkcrawler.backlinks.store import new_backlink_ops
+from linkcrawler.backlinks.store import new_backlink_ops, update_ops
 from linkcrawler.backlinks.update import plan_update
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import WriteOp, write_batch
@@ -34,7 +34,7 @@ def check(link: KnownLink, status: str, at: datetime, **kwargs: object) -> list[
     present = status in {"live", "nofollow", "noindex", "canonicalized"}
     item = BacklinkCheck(link=link, status=status, reason=f"test: {status}", checked_at=at,
                          anchor_text="Our site" if present else None, failed=status == "error", **kwargs)
-    return plan_update(item, lost_after=3, history_length=20).ops
+    return update_ops(plan_update(item, lost_after=3, history_length=20))
 
 
 def write(db: pymongo.database.Database, ops: list[WriteOp]) -> None:

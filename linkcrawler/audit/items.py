@@ -33,6 +33,39 @@ class AuditedPage:
     """Set when the page is reported after the whole crawl (a shared audit's report); else in :class:`AuditTotals`."""
     in_sitemap: bool | None = None
 
+    export_record = "pages"
+    export_fields = (
+        "record", "url", "site", "status", "final_status", "final_url", "redirect_chain", "redirect_loop",
+        "content_type", "title", "canonical", "noindex", "depth", "found_by", "error", "last_crawled",
+        "inlinks", "in_sitemap",
+    )
+
+    def row(self) -> dict[str, Any]:
+        """The ``pages`` document's fields (``inlinks``/``in_sitemap`` only when known)."""
+        fields = {
+            "url": self.url,
+            "site": self.site,
+            "status": self.status,
+            "final_status": self.final_status,
+            "final_url": self.final_url,
+            "redirect_chain": self.redirect_chain,
+            "redirect_loop": self.redirect_loop,
+            "content_type": self.content_type,
+            "title": self.title,
+            "canonical": self.canonical,
+            "noindex": self.noindex,
+            "depth": self.depth,
+            "found_by": self.found_by,
+            "error": self.error,
+            "last_crawled": self.crawled_at,
+        }
+        if self.inlinks is not None:
+            fields.update(inlinks=self.inlinks, in_sitemap=self.in_sitemap)
+        return fields
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        return [self.row()]
+
 
 @dataclass(slots=True)
 class BrokenLink:
@@ -49,6 +82,18 @@ class BrokenLink:
     final_url: str | None = None
     """Where the link's redirects led, when it redirects."""
 
+    export_record = "broken_links"
+    export_fields = ("record", "page_url", "link_url", "anchor_text", "status", "kind", "site", "final_url",
+                     "last_seen")
+
+    def row(self) -> dict[str, Any]:
+        """The ``broken_links`` document's fields but its key and ``last_seen``."""
+        return {"anchor_text": self.anchor_text, "status": self.status, "kind": self.kind, "site": self.site,
+                "final_url": self.final_url}
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        return [{"page_url": self.page_url, "link_url": self.link_url, **self.row(), "last_seen": self.seen_at}]
+
 
 @dataclass(slots=True)
 class RedirectedLink:
@@ -62,6 +107,17 @@ class RedirectedLink:
     seen_at: datetime
     anchor_text: str = ""
 
+    export_record = "redirected_links"
+    export_fields = ("record", "page_url", "link_url", "anchor_text", "final_url", "redirects", "site", "last_seen")
+
+    def row(self) -> dict[str, Any]:
+        """The ``redirected_links`` document's fields but its key and ``last_seen``."""
+        return {"anchor_text": self.anchor_text, "final_url": self.final_url, "redirects": self.redirects,
+                "site": self.site}
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        return [{"page_url": self.page_url, "link_url": self.link_url, **self.row(), "last_seen": self.seen_at}]
+
 
 @dataclass(slots=True)
 class AuditTotals:
@@ -72,6 +128,9 @@ class AuditTotals:
     pages: list[tuple[str, int, bool, int | None, str]] = field(default_factory=list)
     """(url, inlinks, in_sitemap, depth, found_by) for every URL the audit recorded: the depth
     is the shortest click path from the start page (``None``: not reached by links)."""
+
+    #: Completes the pages already exported: no row of its own.
+    export_record = None
 
 
 @dataclass(slots=True)
@@ -94,5 +153,8 @@ class AuditFact:
     anchors: list[tuple[str, str]] = field(default_factory=list)
     """(target, anchor text) of a page's links; a sitemap part's URLs with empty anchors."""
     error: str | None = None
+
+    #: Internal to a shared audit: no exported row.
+    export_record = None
 
 

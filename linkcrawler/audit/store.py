@@ -3,13 +3,13 @@
 Every write is an upsert on the collection's natural key with ``$set`` of the
 values found, so re-running an audit refreshes documents instead of adding
 to them (``inlinks`` is set to the final count, never incremented).
-Importing this module registers the items' writes with :func:`write_ops`.
+Each item type's writes are in :data:`WRITERS`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,6 @@ from linkcrawler.audit.items import (
 )
 from linkcrawler.backlinks.status import STATUS_CLASSES, StatusClass
 from linkcrawler.crawl.book import Answer
-from linkcrawler.store.mapping import write_ops
 from linkcrawler.store.writer import WriteOp
 
 PAGES = "pages"
@@ -38,28 +37,8 @@ BACKLINKS = "backlinks"
 LOST_BACKLINK_STATUSES = tuple(str(s) for s, c in STATUS_CLASSES.items() if c is StatusClass.LOST)
 
 
-@write_ops.register
-def _(item: AuditedPage) -> list[WriteOp]:
-    fields = {
-        "url": item.url,
-        "site": item.site,
-        "status": item.status,
-        "final_status": item.final_status,
-        "final_url": item.final_url,
-        "redirect_chain": item.redirect_chain,
-        "redirect_loop": item.redirect_loop,
-        "content_type": item.content_type,
-        "title": item.title,
-        "canonical": item.canonical,
-        "noindex": item.noindex,
-        "depth": item.depth,
-        "found_by": item.found_by,
-        "error": item.error,
-        "last_crawled": item.crawled_at,
-    }
-    if item.inlinks is not None:
-        fields.update(inlinks=item.inlinks, in_sitemap=item.in_sitemap)
-    update = {"$set": fields, "$setOnInsert": {"first_crawled": item.crawled_at}}
+def audited_page_ops(item: AuditedPage) -> list[WriteOp]:
+    update = {"$set": item.row(), "$setOnInsert": {"first_crawled": item.crawled_at}}
     return [WriteOp.upsert_on(PAGES, {"url": item.url}, update)]
 
 
@@ -70,29 +49,15 @@ def _page_link_upsert(collection: str, page_url: str, link_url: str, seen_at: da
     return [WriteOp.upsert_on(collection, {"page_url": page_url, "link_url": link_url}, update)]
 
 
-@write_ops.register
-def _(item: BrokenLink) -> list[WriteOp]:
-    return _page_link_upsert(BROKEN_LINKS, item.page_url, item.link_url, item.seen_at, {
-        "anchor_text": item.anchor_text,
-        "status": item.status,
-        "kind": item.kind,
-        "site": item.site,
-        "final_url": item.final_url,
-    })
+def broken_link_ops(item: BrokenLink) -> list[WriteOp]:
+    return _page_link_upsert(BROKEN_LINKS, item.page_url, item.link_url, item.seen_at, item.row())
 
 
-@write_ops.register
-def _(item: RedirectedLink) -> list[WriteOp]:
-    return _page_link_upsert(REDIRECTED_LINKS, item.page_url, item.link_url, item.seen_at, {
-        "anchor_text": item.anchor_text,
-        "final_url": item.final_url,
-        "redirects": item.redirects,
-        "site": item.site,
-    })
+def redirected_link_ops(item: RedirectedLink) -> list[WriteOp]:
+    return _page_link_upsert(REDIRECTED_LINKS, item.page_url, item.link_url, item.seen_at, item.row())
 
 
-@write_ops.register
-def _(item: AuditTotals) -> list[WriteOp]:
+def totals_ops(item: AuditTotals) -> list[WriteOp]:
     # Upserts (a page's own upsert may be in another batch, or the page absent) in a
     # later phase: within one batch they run after the pages' own upserts, whose
     # depth and found_by (as first found) they correct.
@@ -109,8 +74,7 @@ def fact_id(run: str, kind: str, url: str) -> str:
     return hashlib.sha1(f"{run}\n{kind}\n{url}".encode(), usedforsecurity=False).hexdigest()
 
 
-@write_ops.register
-def _(item: AuditFact) -> list[WriteOp]:
+def fact_ops(item: AuditFact) -> list[WriteOp]:
     document = {
         "_id": fact_id(item.run, item.kind, item.url),
         "site": item.site,
@@ -125,6 +89,16 @@ def _(item: AuditFact) -> list[WriteOp]:
         "fetched_at": item.fetched_at,
     }
     return [WriteOp.insert_once(AUDIT_FETCHES, document)]
+
+
+#: How each item of the site audit is stored (see :mod:`linkcrawler.store.writers`).
+WRITERS: dict[type, Callable[[Any], list[WriteOp]]] = {
+    AuditedPage: audited_page_ops,
+    BrokenLink: broken_link_ops,
+    RedirectedLink: redirected_link_ops,
+    AuditTotals: totals_ops,
+    AuditFact: fact_ops,
+}
 
 
 def load_facts(db: Database[dict[str, Any]], site: str, run: str) -> tuple[dict[tuple[bool, str], Answer], list[str]]:

@@ -101,8 +101,82 @@ class PageCheck:
     discovered: list[DiscoveredBacklink] = field(default_factory=list)
 
 
-# --- site_audit items (pages, broken links) go below this line ---
+@dataclass(slots=True)
+class BacklinkUpdate:
+    """A backlink's new state after one check, and the event of the transition (if any).
+
+    Plain data: :func:`linkcrawler.backlinks.store.update_ops` turns it into the
+    idempotent writes, and :meth:`row` into what ``scrapy crawl backlinks -o FILE``
+    exports.
+    """
+
+    backlink_id: str
+    source_url: str
+    target_url: str
+    from_status: str
+    to_status: str
+    reason: str
+    event: dict[str, Any] | None
+    #: The ``state_version`` the stored document must still have for this update to apply.
+    expected_version: int
+    #: The fields set on the backlink (``$set``).
+    state: dict[str, Any] = field(default_factory=dict)
+    #: The entry appended to ``history`` when the state changed, else ``None``.
+    history_entry: dict[str, Any] | None = None
+    history_length: int = 20
+
+    def row(self) -> dict[str, Any]:
+        """One exported row: the backlink's fields after this check."""
+        state = self.state
+        return {
+            "source_url": self.source_url,
+            "target_url": self.target_url,
+            "status": self.to_status,
+            "previous_status": self.from_status,
+            "status_reason": self.reason,
+            "event": self.event["type"] if self.event else None,
+            "http_status": state.get("http_status"),
+            "final_url": state.get("final_url"),
+            "redirect_chain": state.get("redirect_chain"),
+            "anchor_text": state.get("anchor_text"),
+            "rel": state.get("rel"),
+            "consecutive_failures": state.get("consecutive_failures"),
+            "priority": state.get("priority"),
+            "last_checked": state.get("last_checked"),
+        }
 
 
+#: The columns of an exported backlink row, in order.
+BACKLINK_EXPORT_FIELDS: tuple[str, ...] = (
+    "record", "source_url", "target_url", "status", "previous_status", "status_reason", "event",
+    "http_status", "final_url", "redirect_chain", "anchor_text", "rel", "consecutive_failures",
+    "priority", "last_checked",
+)
 
+
+@dataclass(slots=True)
+class CheckedPage:
+    """A linking page after its check: the new state of each of its backlinks, and new ones found.
+
+    What :class:`~pipelines.backlink_state.BacklinkStatePipeline` makes of a
+    :class:`PageCheck`. The store writes it (:mod:`linkcrawler.backlinks.store`);
+    a feed export writes one row per backlink (:meth:`export_rows`).
+    """
+
+    source_url: str
+    updates: list[BacklinkUpdate] = field(default_factory=list)
+    discovered: list[DiscoveredBacklink] = field(default_factory=list)
+
+    export_record = "backlinks"
+    export_fields = BACKLINK_EXPORT_FIELDS
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        rows = [update.row() for update in self.updates]
+        for link in self.discovered:
+            row = dict.fromkeys(BACKLINK_EXPORT_FIELDS[1:])
+            row |= {"source_url": link.source_url, "target_url": link.target_url, "status": "pending",
+                    "status_reason": "found on a checked page", "event": "new",
+                    "anchor_text": link.anchor_text, "rel": list(link.rel), "last_checked": link.found_at}
+            rows.append(row)
+        return rows
 

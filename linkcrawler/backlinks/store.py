@@ -16,11 +16,12 @@ The ``new`` event of a link is always ``<id>:0``, whoever finds it first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from linkcrawler.backlinks.events import event_key
-from linkcrawler.backlinks.items import backlink_id
+from linkcrawler.backlinks.items import BacklinkUpdate, CheckedPage, backlink_id
 from linkcrawler.store.writer import WriteOp
 from linkcrawler.web.urls import host_of, registrable_domain
 
@@ -99,3 +100,29 @@ def due_filter(now: datetime, interval: timedelta | None) -> dict[str, Any]:
     if interval is None:
         return {}
     return {"$or": [{"last_checked": None}, {"last_checked": {"$lt": now - interval}}]}
+
+
+def update_ops(update: BacklinkUpdate) -> list[WriteOp]:
+    """The writes of one backlink's new state: the event first, then the conditional update."""
+    document: dict[str, Any] = {"$set": update.state}
+    ops: list[WriteOp] = []
+    if update.history_entry is not None:
+        document["$push"] = {"history": {"$each": [update.history_entry], "$slice": -update.history_length}}
+    if update.event is not None:
+        ops.append(WriteOp.insert_once(EVENTS, update.event, phase=0))
+    ops.append(WriteOp.update_if(BACKLINKS, {"_id": update.backlink_id, "state_version": update.expected_version},
+                                 document))
+    return ops
+
+
+def checked_page_ops(item: CheckedPage) -> list[WriteOp]:
+    """The writes of a checked page: each backlink's new state, and the new links found on it."""
+    ops = [op for update in item.updates for op in update_ops(update)]
+    for link in item.discovered:
+        ops += new_backlink_ops(link.source_url, link.target_url, link.found_at,
+                                "found on a checked page", anchor_text=link.anchor_text)
+    return ops
+
+
+#: How each item of this capability is stored (see :mod:`linkcrawler.store.writers`).
+WRITERS: dict[type, Callable[[Any], list[WriteOp]]] = {CheckedPage: checked_page_ops}

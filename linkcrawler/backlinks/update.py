@@ -1,17 +1,15 @@
-"""BacklinkStatePipeline: turn each check into a backlink's new state and its event.
+"""A backlink's new state after a check: :func:`plan_update`, pure.
 
-A :class:`~linkcrawler.items.PageCheck` (what a page says about each of its known
-links now, and links to us not known yet) becomes a :class:`PageUpdate`: for each
-link a :class:`BacklinkUpdate` (the new state, the event of the transition if the
-contract's table names one, the idempotent writes that record both:
-:mod:`linkcrawler.backlinks.store` explains why they can be replayed safely), and
-the writes that make the new links known. The MongoWriterPipeline writes them.
+A :class:`~linkcrawler.backlinks.items.BacklinkCheck` (what a page says about a
+known link now) becomes a :class:`~linkcrawler.backlinks.items.BacklinkUpdate`:
+the new state, after the consecutive-failure rule, and the event of the
+transition if the contract's table names one. :mod:`linkcrawler.backlinks.store`
+turns it into idempotent writes.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from linkcrawler.backlinks.events import (
@@ -22,14 +20,11 @@ from linkcrawler.backlinks.events import (
 )
 from linkcrawler.backlinks.items import (
     BacklinkCheck,
-    DiscoveredBacklink,
+    BacklinkUpdate,
     KnownLink,
 )
 from linkcrawler.backlinks.status import PRESENT_STATUSES, as_status
-from linkcrawler.backlinks.store import BACKLINKS, EVENTS, new_backlink_ops
 from linkcrawler.backlinks.verdict import Verdict, apply_failure_policy
-from linkcrawler.store.mapping import write_ops
-from linkcrawler.store.writer import WriteOp
 from linkcrawler.web.page import NOT_FOLLOWED_RELS
 
 logger = logging.getLogger(__name__)
@@ -37,44 +32,12 @@ logger = logging.getLogger(__name__)
 
 
 
-@dataclass(slots=True)
-class BacklinkUpdate:
-    """The outcome of one check: the state written and the event emitted (if any)."""
-
-    backlink_id: str
-    source_url: str
-    target_url: str
-    from_status: str
-    to_status: str
-    reason: str
-    event: dict[str, Any] | None
-    ops: list[WriteOp] = field(default_factory=list, repr=False)
-
-
-@dataclass(slots=True)
-class PageUpdate:
-    """The outcome of one check of a linking page."""
-
-    source_url: str
-    updates: list[BacklinkUpdate]
-    discovered: list[DiscoveredBacklink]
-
-
-@write_ops.register
-def _(item: PageUpdate) -> list[WriteOp]:
-    ops = [op for update in item.updates for op in update.ops]
-    for link in item.discovered:
-        ops += new_backlink_ops(link.source_url, link.target_url, link.found_at,
-                                "found on a checked page", anchor_text=link.anchor_text)
-    return ops
-
-
 def _followed(rel: list[str]) -> bool:
     return NOT_FOLLOWED_RELS.isdisjoint(rel)
 
 
 def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> BacklinkUpdate:
-    """The new state of ``check.link``, its event, and the writes for both (pure)."""
+    """The new state of ``check.link`` and its event (pure); :func:`~linkcrawler.backlinks.store.update_ops` writes them."""
     link: KnownLink = check.link
     now = check.checked_at
     if check.not_modified:
@@ -124,8 +87,7 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
         }
     if present:
         state |= {"anchor_text": anchor_text, "rel": rel}
-    update: dict[str, Any] = {"$set": state}
-    ops: list[WriteOp] = []
+    history_entry: dict[str, Any] | None = None
     if status != link.status or changed or event is not None:
         state |= {
             "status": status.value,
@@ -134,14 +96,12 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
             "last_changed": now,
             "priority": lost_priority(link.authority, _followed(link.rel), status),
         }
-        update["$push"] = {"history": {"$each": [{"status": status.value, "at": now, "reason": reason}],
-                                       "$slice": -history_length}}
-        if event is not None:
-            ops.append(WriteOp.insert_once(EVENTS, event, phase=0))
-    ops.append(WriteOp.update_if(BACKLINKS, {"_id": link.id, "state_version": link.state_version}, update))
+        history_entry = {"status": status.value, "at": now, "reason": reason}
     return BacklinkUpdate(
         backlink_id=link.id, source_url=link.source_url, target_url=link.target_url,
-        from_status=link.status, to_status=status.value, reason=reason, event=event, ops=ops,
+        from_status=link.status, to_status=status.value, reason=reason, event=event,
+        expected_version=link.state_version, state=state, history_entry=history_entry,
+        history_length=history_length,
     )
 
 

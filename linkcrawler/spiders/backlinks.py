@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 from linkcrawler import defaults
 from linkcrawler.backlinks.items import (
     BacklinkCheck,
+    CheckedPage,
     DiscoveredBacklink,
     KnownLink,
     PageCheck,
@@ -72,6 +73,8 @@ def group_by_page(docs: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[Kn
 
 class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
+    #: What reaches the MongoDB pipeline (BacklinkStatePipeline makes it of each PageCheck).
+    stored_items = (CheckedPage,)
     custom_settings = {
         "ITEM_PIPELINES": {
             "pipelines.backlink_state.BacklinkStatePipeline": 300,

@@ -61,7 +61,13 @@ import linkcrawler.audit.store  # noqa: F401  (registers how audit items are wri
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.audit.findings import AuditFindings, format_findings
-from linkcrawler.audit.items import AuditFact
+from linkcrawler.audit.items import (
+    AuditedPage,
+    AuditFact,
+    AuditTotals,
+    BrokenLink,
+    RedirectedLink,
+)
 from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
 from linkcrawler.crawl.traps import TrapGuard, TrapLimits
@@ -105,6 +111,8 @@ def _writes_to_store(settings: BaseSettings) -> bool:
 
 class SiteAuditSpider(scrapy.Spider):
     name = "site_audit"
+    #: What reaches the MongoDB pipeline.
+    stored_items = (AuditedPage, BrokenLink, RedirectedLink, AuditTotals, AuditFact)
     custom_settings = {
         # Depth is the audit's own (clicks from the start URL, not Scrapy's
         # request depth, which counts redirect hops and sitemap fetches).
