@@ -28,6 +28,16 @@ from linkcrawler.store.embedded import EmbeddedServer
 
 logger = logging.getLogger(__name__)
 
+#: The finish reason of a crawl closed because its store could not be opened.
+STORE_UNAVAILABLE = "store_unavailable"
+#: The pipeline that writes to MongoDB: a crawl without it needs no store.
+STORE_PIPELINE = "pipelines.mongo.MongoWriterPipeline"
+
+
+def writes_to_store(settings: BaseSettings) -> bool:
+    """Whether a crawl with these settings writes to MongoDB."""
+    return bool(settings.getwithbase("ITEM_PIPELINES").get(STORE_PIPELINE))
+
 
 def mask_uri(uri: str) -> str:
     """``uri`` with its password replaced by ``***``, for messages and logs."""
