@@ -15,7 +15,9 @@
    ``SCHEDULER_RUN_ID`` (``--run-id``, by default the time): the jobs share one run
    of the crawl through Redis, and a job started after that run is over stops at
    once instead of starting it again;
-4. with ``--wait``, waits for the jobs to finish.
+4. with ``--wait``, waits for the jobs to finish and reads each one's log: a job
+   that closed for another reason than ``finished``, logged an exception at
+   ERROR or has no log failed, and deploy.py then exits with status 1, naming it.
 
 Credentials: ``--user``/``--password`` or the ``SCRAPYD_USERNAME`` and
 ``SCRAPYD_PASSWORD`` environment variables (the same that Scrapyd reads). Nodes:
@@ -28,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urljoin
 from urllib.request import Request, urlopen
 
@@ -45,6 +49,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: What the egg is built from (the packages are found by pyproject.toml's rules).
 PROJECT_FILES = ("pyproject.toml", "README.md", "linkcrawler", "pipelines")
 SETTINGS_MODULE = "linkcrawler.settings"
+#: The start of a line of Scrapy's log format: a new record, not a traceback's line.
+_LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d ")
 
 
 class DeployError(Exception):
@@ -161,24 +167,84 @@ def schedule(args: argparse.Namespace, version: str | None, run_id: str) -> list
     return jobs
 
 
-def wait(args: argparse.Namespace, jobs: list[dict[str, str]]) -> None:
+def job_outcome(log: str | None) -> str | None:
+    """Why a finished job failed, from its Scrapy log; ``None`` when it did its job.
+
+    Scrapyd lists a job as finished however its process ended: a crawl that
+    could not start, or closed for another reason than ``finished``, or logged
+    an exception at ERROR, failed.
+    """
+    if log is None:
+        return "no log: Scrapyd has none for the job"
+    lines = log.splitlines()
+    for number, line in enumerate(lines):
+        # Scrapy and asyncio log an exception as an ERROR line followed by its traceback.
+        if "] ERROR: " in line and any(
+            following.startswith("Traceback (most recent call last):") for following in lines[number + 1: number + 4]
+        ):
+            error = line.split("] ERROR: ", 1)[1]
+            # The exception is the last unindented line of the traceback, before the next record.
+            block = itertools.takewhile(lambda text: not _LOG_RECORD.match(text), lines[number + 1:])
+            raised = [text for text in block if text and not text[0].isspace()
+                      and not text.startswith(("Traceback", "The above", "During handling"))]
+            return f"{error} {raised[-1]}" if raised else error
+    reasons = re.findall(r"'finish_reason': '([^']*)'", log)
+    if not reasons:
+        return "the crawl never closed (no finish_reason in its log)"
+    if reasons[-1] != "finished":
+        return f"finish_reason {reasons[-1]!r}"
+    return None
+
+
+def read_log(node: str, job: dict[str, Any], user: str, password: str) -> str | None:
+    """The job's log through Scrapyd's ``log_url``, or ``None`` when there is none."""
+    if not job.get("log_url"):
+        return None
+    request = Request(urljoin(node, job["log_url"]))
+    if user:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urlopen(request, timeout=60) as response:
+            return response.read().decode("utf-8", errors="replace")
+    except HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise DeployError(f"{node}{job['log_url']}: {exc}") from exc
+    except URLError as exc:
+        raise DeployError(f"{node}{job['log_url']}: {exc}") from exc
+
+
+def wait(args: argparse.Namespace, jobs: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Wait for ``jobs`` to finish; each job's outcome (``ok`` or ``failed`` and why) is added to it."""
     deadline = time.monotonic() + args.timeout
-    remaining = {(job["node"], job["job"]) for job in jobs}
+    by_key = {(job["node"], job["job"]): job for job in jobs}
+    remaining = set(by_key)
     while remaining:
         for node in {node for node, _ in remaining}:
             finished = call(node, f"listjobs.json?project={args.project}", args.user, args.password)["finished"]
-            remaining -= {(node, job["id"]) for job in finished}
+            for listed in finished:
+                key = (node, listed["id"])
+                if key in remaining:
+                    remaining.discard(key)
+                    reason = job_outcome(read_log(node, listed, args.user, args.password))
+                    by_key[key] |= {"outcome": "failed", "reason": reason} if reason else {"outcome": "ok"}
         if remaining and time.monotonic() > deadline:
             raise DeployError(f"{len(remaining)} jobs still running after {args.timeout:.0f}s")
         if remaining:
             time.sleep(1)
-    say("every job finished")
+    failed = [job for job in jobs if job["outcome"] == "failed"]
+    for job in failed:
+        say(f"job {job['job']} on {job['node']} failed: {job['reason']}")
+    say(f"{len(failed)} of {len(jobs)} jobs failed" if failed else "every job finished")
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     report: dict[str, Any] = {"nodes": args.node, "project": args.project}
     version = None
+    failed: list[dict[str, str]] = []
     try:
         if not args.no_deploy:
             version = args.version or stamp()
@@ -191,13 +257,13 @@ def main(argv: list[str] | None = None) -> int:
             run_id = args.run_id or f"{args.schedule}-{stamp()}"
             report |= {"spider": args.schedule, "run_id": run_id, "jobs": schedule(args, version, run_id)}
             if args.wait:
-                wait(args, report["jobs"])
+                failed = wait(args, report["jobs"])
     except DeployError as exc:
         say(f"error: {exc}")
         return 1
     if args.json:
         print(json.dumps(report, indent=2))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ class it finds in that package.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from abc import abstractmethod
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
@@ -21,6 +23,19 @@ logger = logging.getLogger(__name__)
 
 #: The exit code of a command that could not do its job (bad input, no database).
 EXIT_FAILURE = 2
+
+
+@contextlib.contextmanager
+def exit_on_store_error() -> Iterator[None]:
+    """A ``LinkcrawlerError`` inside ends the process: one line on stderr, ``EXIT_FAILURE``.
+
+    For the steps before Scrapy's machinery runs, where nothing else would catch it.
+    """
+    try:
+        yield
+    except LinkcrawlerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_FAILURE)
 
 
 class StoreCommand(ScrapyCommand):

@@ -6,11 +6,17 @@ component built outside a project (a test, a script) behaves like the shipped on
 
 from __future__ import annotations
 
+#: The MongoDB to use (``mongodb://user:password@host/...``). Unset: the embedded store.
+MONGO_URI: str | None = None
 MONGO_DATABASE = "linkcrawler"
 #: Where the embedded store keeps its data when no ``MONGO_URI`` is set.
 LINKCRAWLER_DATA_DIR = ".linkcrawler"
 #: Seconds to wait for MongoDB (embedded or real) to answer at start.
 MONGO_CONNECT_TIMEOUT = 10.0
+
+#: Level of the MongoDB driver's own loggers (``pymongo.*``): its command and
+#: connection monitoring at DEBUG would otherwise drown a crawl's log.
+LINKCRAWLER_DRIVER_LOG_LEVEL = "WARNING"
 
 #: Items buffered before a bulk write is sent (also flushed every interval).
 MONGO_BATCH_SIZE = 500
@@ -26,6 +32,9 @@ LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES = False
 #: CIDR ranges fetched even when private addresses are refused (an intranet host).
 LINKCRAWLER_ALLOWED_NETWORKS: list[str] = []
 
+#: The Redis that shares scheduling and de-duplication between processes and
+#: Scrapyd nodes. Unset: each process crawls on its own.
+REDIS_URL: str | None = None
 #: Redis keys are prefixed with this so several projects can share one Redis.
 LINKCRAWLER_REDIS_PREFIX = "linkcrawler"
 #: Seconds without a heartbeat after which a worker counts as dead and what it
@@ -42,7 +51,7 @@ SCHEDULER_PREFETCH = 4
 #: The name of a distributed run (a round): workers given the same id share one
 #: crawl, and a job scheduled after that run ended stops at once. Unset: a new run
 #: starts whenever no run is going on.
-SCHEDULER_RUN_ID = None
+SCHEDULER_RUN_ID: str | None = None
 #: Seconds a worker with nothing to do waits for work from the others before it ends.
 SCHEDULER_IDLE_BEFORE_CLOSE = 5.0
 

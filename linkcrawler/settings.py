@@ -1,13 +1,16 @@
 """Scrapy settings of the linkcrawler project.
 
-Every setting of the contract is read from the environment variable of the same
-name, and ``scrapy crawl -s NAME=VALUE`` overrides it. Importing this module only
+Every setting of linkcrawler.defaults is read from the environment variable of
+the same name, and ``scrapy crawl -s NAME=VALUE`` overrides it. Importing this module only
 reads the environment: Scrapyd imports it on every deploy (``scrapy list``).
 """
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from linkcrawler import defaults
 
@@ -17,25 +20,23 @@ NEWSPIDER_MODULE = "linkcrawler.spiders"
 COMMANDS_MODULE = "linkcrawler.commands"
 
 
-def _env(name: str, default: object) -> object:
-    """The environment variable ``name`` when set and not empty, else ``default``.
+def environment_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Every setting of :mod:`linkcrawler.defaults`, from the environment when set there.
 
-    Values stay strings: Scrapy's typed getters (getbool, getint, getlist) parse
-    them exactly as they parse ``-s NAME=VALUE``.
+    A variable that is unset or empty leaves the default. Values from the
+    environment stay strings: Scrapy's typed getters (getbool, getint, getfloat,
+    getlist) parse them exactly as they parse ``-s NAME=VALUE``.
     """
-    return os.environ.get(name) or default
+    return {
+        name: environ.get(name) or copy.deepcopy(getattr(defaults, name))
+        for name in dir(defaults)
+        if name.isupper() and not name.startswith("_")
+    }
 
 
-MONGO_URI = _env("MONGO_URI", None)
-MONGO_DATABASE = _env("MONGO_DATABASE", defaults.MONGO_DATABASE)
-REDIS_URL = _env("REDIS_URL", None)
-LINKCRAWLER_DATA_DIR = _env("LINKCRAWLER_DATA_DIR", defaults.LINKCRAWLER_DATA_DIR)
-LINKCRAWLER_OWN_DOMAINS = _env("LINKCRAWLER_OWN_DOMAINS", defaults.LINKCRAWLER_OWN_DOMAINS)
-LINKCRAWLER_LOST_AFTER = _env("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER)
-LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES = _env(
-    "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES", defaults.LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES
-)
-LINKCRAWLER_ALLOWED_NETWORKS = _env("LINKCRAWLER_ALLOWED_NETWORKS", defaults.LINKCRAWLER_ALLOWED_NETWORKS)
+# A new default in defaults.py is a setting here, readable from the environment,
+# with no line to add.
+globals().update(environment_settings())
 
 USER_AGENT = "linkcrawler/0.1 (backlink verification)"
 ROBOTSTXT_OBEY = True

@@ -7,14 +7,16 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from linkcrawler import defaults
+from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.signals import items_stored
 from linkcrawler.store import BulkWriter, Store, open_store
+from linkcrawler.store.connection import STORE_UNAVAILABLE
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writers import check_writers, write_ops
 
@@ -76,7 +78,13 @@ class MongoWriterPipeline:
 
     async def open_spider(self) -> None:
         check_writers(self.stored_items)
-        self.store = await run_in_thread(open_store, self.settings)
+        try:
+            self.store = await run_in_thread(open_store, self.settings)
+        except LinkcrawlerError as exc:
+            # Scrapy closes a spider whose component raises CloseSpider while it
+            # opens, once every component is started: one line, not a traceback.
+            logger.error("%s", exc)
+            raise CloseSpider(STORE_UNAVAILABLE) from exc
         await run_in_thread(ensure_indexes, self.store.db)
         self.writer = BulkWriter(
             self.store.db,

@@ -16,8 +16,7 @@ from scrapy.utils.asyncio import run_in_thread
 from linkcrawler import defaults
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import Store, open_store
-
-STORE_PIPELINE = "pipelines.mongo.MongoWriterPipeline"
+from linkcrawler.store.connection import writes_to_store
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class RunRecorder:
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
         if not crawler.settings.getbool("LINKCRAWLER_RECORD_RUNS", defaults.LINKCRAWLER_RECORD_RUNS):
             raise NotConfigured("LINKCRAWLER_RECORD_RUNS is off")
-        if not crawler.settings.getwithbase("ITEM_PIPELINES").get(STORE_PIPELINE):
+        if not writes_to_store(crawler.settings):
             raise NotConfigured("the crawl writes nothing to MongoDB")
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)

@@ -28,6 +28,16 @@ from linkcrawler.store.embedded import EmbeddedServer
 
 logger = logging.getLogger(__name__)
 
+#: The finish reason of a crawl closed because its store could not be opened.
+STORE_UNAVAILABLE = "store_unavailable"
+#: The pipeline that writes to MongoDB: a crawl without it needs no store.
+STORE_PIPELINE = "pipelines.mongo.MongoWriterPipeline"
+
+
+def writes_to_store(settings: BaseSettings) -> bool:
+    """Whether a crawl with these settings writes to MongoDB."""
+    return bool(settings.getwithbase("ITEM_PIPELINES").get(STORE_PIPELINE))
+
 
 def mask_uri(uri: str) -> str:
     """``uri`` with its password replaced by ``***``, for messages and logs."""
@@ -93,6 +103,19 @@ def store_settings(settings: BaseSettings) -> tuple[str | None, str, str, float]
     )
 
 
+def set_driver_log_level(settings: BaseSettings) -> None:
+    """Set pymongo's loggers to ``LINKCRAWLER_DRIVER_LOG_LEVEL`` (``WARNING`` by default).
+
+    pymongo logs every command, connection check-out and server selection at
+    DEBUG, Scrapy's default level: a third of a crawl's log without this.
+    """
+    level = settings.get("LINKCRAWLER_DRIVER_LOG_LEVEL") or defaults.LINKCRAWLER_DRIVER_LOG_LEVEL
+    try:
+        logging.getLogger("pymongo").setLevel(str(level).upper())
+    except ValueError as exc:
+        raise ConfigurationError(f"LINKCRAWLER_DRIVER_LOG_LEVEL {level!r} is not a log level") from exc
+
+
 def open_store(settings: BaseSettings) -> Store:
     """The store the settings name, connected and answering, or ``StoreUnavailable``.
 
@@ -101,6 +124,7 @@ def open_store(settings: BaseSettings) -> Store:
     stops before it fetches anything.
     """
     uri, database, data_dir, timeout = store_settings(settings)
+    set_driver_log_level(settings)
     key = (uri, "" if uri else str(Path(data_dir).resolve()))
     with _connections_lock:
         connection = _connections.get(key)
