@@ -80,7 +80,7 @@ from linkcrawler.model.audit import (
 from linkcrawler.model.audit_crawl import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.model.page import analyze_page
 from linkcrawler.model.urls import normalize_url
-from linkcrawler.scheduler import FINGERPRINT_META, LOCAL_META
+from linkcrawler.distributed.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.store import Store, open_store
 
 logger = logging.getLogger(__name__)
