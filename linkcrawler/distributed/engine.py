@@ -58,7 +58,8 @@ class EngineAccess:
         Empty once the engine has closed the spider.
         """
         slot = getattr(self.engine, "_slot", None)
-        return slot.inprogress if slot is not None else set()  # type: ignore[no-any-return]
+        in_progress: set[Request] = slot.inprogress if slot is not None else set()
+        return in_progress
 
     def wake(self) -> None:
         """Have the engine ask the scheduler for requests at its next turn (no-op once closed)."""

@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 import redis
 from scrapy import Request, Spider
-from scrapy_redis.queue import Base
+from scrapy_redis.queue import Base  # type: ignore[import-untyped]  # scrapy-redis ships no type hints
 
 #: Length of the sequence-number prefix of an entry.
 SEQ_WIDTH = 16

@@ -294,7 +294,7 @@ class RedisScheduler(BaseScheduler):
         start = bool(request.meta.get("is_start_request")) and not request.meta.get(SEEDED_META)
         if start:
             request.meta[SEEDED_META] = True
-        fingerprint = request.meta.get(FINGERPRINT_META) or self.crawler.request_fingerprinter.fingerprint(  # type: ignore[union-attr]
+        fingerprint = request.meta.get(FINGERPRINT_META) or self.crawler.request_fingerprinter.fingerprint(
             request).hex()
         self.outbox.puts.append(self.queue.prepare(request, fingerprint, start=start))
         if self.outage.offline:
@@ -426,9 +426,9 @@ class RedisScheduler(BaseScheduler):
 
     def _room(self) -> int:
         """How many entries to take: no more than the downloader can start now (others may need them)."""
-        downloader = getattr(self.crawler.engine, "downloader", None)
-        if downloader is None or downloader.total_concurrency <= 0:
+        if self.crawler.engine is None or self.crawler.engine.downloader.total_concurrency <= 0:
             return self.prefetch
+        downloader = self.crawler.engine.downloader
         return max(1, min(self.prefetch, downloader.total_concurrency - len(downloader.active)))
 
     def _count_put(self, outcome: int) -> None:
