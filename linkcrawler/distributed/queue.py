@@ -177,7 +177,7 @@ class PendingPut(NamedTuple):
 
 
 class Outcome:
-    """What :meth:`ReliableQueue.push` did with a request."""
+    """What :meth:`ReliableQueue.put` (or :meth:`ReliableQueue.put_and_take`) did with a request."""
 
     ENQUEUED = 1
     #: A start request another worker (or this one) already enqueued in this run.
