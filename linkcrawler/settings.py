@@ -84,5 +84,5 @@ ITEM_PIPELINES = {
 
 # Scrapy's scheduler without REDIS_URL; with it, a reliable queue shared through
 # Redis (decided per crawl, so ``-s REDIS_URL=...`` works as well as the
-# environment variable). See linkcrawler/scheduler.py.
-SCHEDULER = "linkcrawler.scheduler.SchedulerSelector"
+# environment variable). See linkcrawler/distributed/scheduler.py.
+SCHEDULER = "linkcrawler.distributed.scheduler.SchedulerSelector"

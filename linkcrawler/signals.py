@@ -17,7 +17,7 @@ from __future__ import annotations
 items_stored = object()
 
 #: Sent by the Redis scheduler once this worker joined a shared run, with
-#: ``run_id`` and ``scheduler`` (:class:`~linkcrawler.scheduler.RedisScheduler`).
+#: ``run_id`` and ``scheduler`` (:class:`~linkcrawler.distributed.scheduler.RedisScheduler`).
 shared_run_joined = object()
 
 #: Sent by the Redis scheduler when the shared run is over for this worker

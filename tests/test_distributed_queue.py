@@ -9,8 +9,8 @@ import pytest
 import redis
 from scrapy import Request, Spider
 
-from linkcrawler.queues import CrawlKeys, Outcome, ReliableQueue
-from linkcrawler.workers import WorkerRegistry
+from linkcrawler.distributed.queue import CrawlKeys, Outcome, ReliableQueue
+from linkcrawler.distributed.workers import WorkerRegistry
 
 KEYS = CrawlKeys.for_spider("test", "spider")
 
@@ -183,20 +183,3 @@ def test_run_keys_expire_so_the_duplicate_filter_cannot_grow_forever(server: red
         assert 0 < server.ttl(key) <= 3600, key
     assert 0 < server.ttl(KEYS.heartbeat("w1")) <= 30
 
-
-def test_a_task_of_the_run_is_done_by_one_worker_and_taken_over_if_it_dies(server: redis.Redis) -> None:
-    first, second = make_registry(server, "first"), make_registry(server, "second")
-    first.join("run-1")
-    second.join("run-1")
-    assert first.claim("report") == 1
-    assert first.claim("report") == 1  # (asking again is fine)
-    assert second.claim("report") == 0  # the first one is alive and has it
-    server.delete(KEYS.heartbeat("first"))  # its heartbeat expired: it died
-    assert second.claim("report") == 1
-    assert first.claim("report") == 0
-    second.finish("report")
-    assert first.claim("report") == second.claim("report") == -1
-    # Another run's task is another task.
-    third = make_registry(server, "third")
-    third.run_id = "run-2"
-    assert third.claim("report") == 1

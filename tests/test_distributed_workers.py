@@ -14,7 +14,7 @@ import pymongo
 import pytest
 import redis
 
-from linkcrawler.queues import CrawlKeys
+from linkcrawler.distributed.queue import CrawlKeys
 from tests.fixtures.services import RedisProcess, redis_server_binary, wait_for_port
 from tests.mockserver import MockServer
 

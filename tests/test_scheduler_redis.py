@@ -9,7 +9,7 @@ import pytest_twisted
 import redis
 from scrapy.crawler import Crawler
 
-from linkcrawler.queues import CrawlKeys
+from linkcrawler.distributed.queue import CrawlKeys
 from tests.crawling import CrawlResult, run_spider
 from tests.mockserver import MockServer
 from tests.spiders.reliable_fetch import ReliableFetchSpider

@@ -57,7 +57,6 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-import linkcrawler.audit.store  # noqa: F401  (registers how audit items are written)
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.audit.findings import AuditFindings, format_findings
@@ -71,8 +70,8 @@ from linkcrawler.audit.items import (
 from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
 from linkcrawler.crawl.traps import TrapGuard, TrapLimits
+from linkcrawler.distributed.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.store import Store, open_store
 from linkcrawler.web.outcome import ErrorKind, error_kind
 from linkcrawler.web.page import analyze_page

@@ -4,7 +4,7 @@ A worker that takes a request does not remove it from Redis: the request moves,
 atomically, from the shared queue into that worker's *in-flight* hash, and leaves
 it only when the worker acknowledges it (the request was processed and what it
 produced was stored). A worker that dies with requests in flight leaves them
-there; :class:`~linkcrawler.workers.WorkerRegistry` gives them back to the queue
+there; :class:`~linkcrawler.distributed.workers.WorkerRegistry` gives them back to the queue
 once the worker's heartbeat has expired. Delivery is therefore *at least once*:
 a request may be processed twice after a worker died, never zero times, so what
 a request writes must be idempotent (linkcrawler's writes are).
@@ -22,7 +22,7 @@ Keys, with ``K`` = ``<LINKCRAWLER_REDIS_PREFIX>:<spider name>``:
     hash: entry -> score, for each entry the worker took and has not acknowledged.
 ``K:dupefilter``
     fingerprints of the requests scheduled in the current run (scrapy-redis's
-    duplicate filter, emptied when a new run starts: see :mod:`linkcrawler.workers`).
+    duplicate filter, emptied when a new run starts: see :mod:`linkcrawler.distributed.workers`).
 ``K:run:<id>:task:<name>``
     who does the run's task ``name`` (a worker id, or ``/done``): work done
     once per run, such as the report of a distributed site audit.
@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 import redis
 from scrapy import Request, Spider
-from scrapy_redis.queue import Base
+from scrapy_redis.queue import Base  # type: ignore[import-untyped]  # scrapy-redis ships no type hints
 
 #: Length of the sequence-number prefix of an entry.
 SEQ_WIDTH = 16
@@ -177,7 +177,7 @@ class PendingPut(NamedTuple):
 
 
 class Outcome:
-    """What :meth:`ReliableQueue.push` did with a request."""
+    """What :meth:`ReliableQueue.put` (or :meth:`ReliableQueue.put_and_take`) did with a request."""
 
     ENQUEUED = 1
     #: A start request another worker (or this one) already enqueued in this run.

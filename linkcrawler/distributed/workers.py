@@ -15,7 +15,7 @@ nothing is in flight and no worker is still reading its start requests
 same on every node) leaves a ``K:run:<id>:ended`` mark, so a worker scheduled
 late does not start that run over.
 
-Keys are described in :mod:`linkcrawler.queues`. The scripts read the keys of
+Keys are described in :mod:`linkcrawler.distributed.queue`. The scripts read the keys of
 other workers by name, which a standalone Redis (or a Sentinel-managed one)
 allows; a Redis Cluster would need hash tags around ``K``.
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import redis
 
-from linkcrawler.queues import CrawlKeys
+from linkcrawler.distributed.queue import CrawlKeys
 
 # Join the run in progress, or start one. Returns {status, run id}.
 _JOIN = """
@@ -146,20 +146,6 @@ return 1
 """
 
 
-# Claim a task of the run for this worker, unless it is done or a live worker has it.
-# KEYS[1]: the task key; ARGV: worker, heartbeat prefix, TTL. Returns 1, 0 or -1 (done).
-_CLAIM = """
-local holder = redis.call('GET', KEYS[1])
-if holder == '/done' then
-  return -1
-end
-if holder and holder ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. holder) == 1 then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
 
 def new_worker_id() -> str:
     """An id unique among the workers of every node: host, pid and a random part."""
@@ -212,7 +198,6 @@ class WorkerRegistry:
         self._reap = server.register_script(_REAP)
         self._status = server.register_script(_STATUS)
         self._leave = server.register_script(_LEAVE)
-        self._claim = server.register_script(_CLAIM)
 
     def join(self, run_id: str | None = None) -> str:
         """Register and join the run in progress, or start one.
@@ -271,13 +256,3 @@ class WorkerRegistry:
             args=[self.worker, run_id, k.inflight_prefix, self.run_ttl],
         )
         return bool(ended)
-
-    def claim(self, task: str) -> int:
-        """Claim the run's ``task``: 1 (this worker's now), 0 (a live worker has it) or -1 (done)."""
-        k = self.keys
-        return int(self._claim(keys=[k.task(self.run_id or "", task)],
-                               args=[self.worker, k.heartbeat_prefix, self.run_ttl]))
-
-    def finish(self, task: str) -> None:
-        """The run's ``task`` is done."""
-        self.server.set(self.keys.task(self.run_id or "", task), "/done", ex=self.run_ttl)
