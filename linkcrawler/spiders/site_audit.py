@@ -59,6 +59,7 @@ from twisted.python.failure import Failure
 
 from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
+from linkcrawler.audit import store as audit_store
 from linkcrawler.audit.findings import AuditFindings, format_findings
 from linkcrawler.audit.items import (
     AuditedPage,
@@ -258,13 +259,13 @@ class SiteAuditSpider(scrapy.Spider):
                 return
             if reason == "finished" and not self.book.truncated and self.stage == "totals":
                 removed = await run_in_thread(
-                    linkcrawler.audit.store.purge_fixed_links, store.db, self.site, self.started_at)
+                    audit_store.purge_fixed_links, store.db, self.site, self.started_at)
                 if any(removed.values()):
                     logger.info("site_audit: removed links fixed since the last audit: %s", removed)
             else:
                 logger.info("site_audit: incomplete audit (%s): links found broken before are kept", reason)
             if self.shared:
-                await run_in_thread(linkcrawler.audit.store.purge_facts, store.db, self.site)
+                await run_in_thread(audit_store.purge_facts, store.db, self.site)
         finally:
             await run_in_thread(store.close)
 
@@ -521,7 +522,7 @@ class SiteAuditSpider(scrapy.Spider):
         try:
             started = time.monotonic()
             answers, sitemap_urls = await run_in_thread(
-                linkcrawler.audit.store.load_facts, self.store.db, self.site, self.run_id or "")
+                audit_store.load_facts, self.store.db, self.site, self.run_id or "")
             loaded = time.monotonic()
             book = self.new_book(inc=lambda key, count: counts.update({key: count}))
             result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
