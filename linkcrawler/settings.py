@@ -62,7 +62,14 @@ FEED_EXPORTERS = {
 
 # Only HTTP(S): a link checker fed third-party URLs must never read local files
 # or reach other protocols.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+    # Items handed to the engine after the crawl (linkcrawler/handover.py): no network.
+    "handover": "linkcrawler.handover.HandoverDownloadHandler",
+}
 
 DOWNLOADER_MIDDLEWARES = {
     # Right after the offsite filter, before robots.txt is fetched for the host.

@@ -52,9 +52,6 @@ from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.defer import deferred_from_coro
-from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from linkcrawler import defaults
@@ -70,10 +67,13 @@ from linkcrawler.audit.items import (
 )
 from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
+from linkcrawler.crawl.shared_report import Built, SharedReport
 from linkcrawler.crawl.traps import TrapGuard, TrapLimits
 from linkcrawler.distributed.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.handover import handover_request
 from linkcrawler.store import Store, open_store
+from linkcrawler.store.connection import writes_to_store
 from linkcrawler.web.outcome import ErrorKind, error_kind
 from linkcrawler.web.page import analyze_page
 from linkcrawler.web.redirects import redirect_location
@@ -87,8 +87,6 @@ logger = logging.getLogger(__name__)
 MAX_SITEMAPS = 1000
 #: Sitemap URLs per stored fact of a shared audit (a document stays far below MongoDB's 16 MB).
 SITEMAP_FACT_URLS = 5000
-#: Replays of a shared audit's facts before the report is made with what could not be fetched as errors.
-MAX_REPORT_PASSES = 5
 #: HEAD answers trusted as they are; any other 4xx/5xx is asked again with GET.
 HEAD_FINAL_STATUSES = frozenset({404, 410})
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"application/xml", b"text/xml")
@@ -96,17 +94,6 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 #: Meta of every fetch the audit handles itself: all statuses reach the callback, redirects too.
 _OWN_HANDLING = {"dont_redirect": True, "handle_httpstatus_all": True}
-
-
-def _writes_to_store(settings: BaseSettings) -> bool:
-    """True when the crawl's items go to MongoDB (the writer pipeline is enabled)."""
-    from pipelines.mongo import MongoWriterPipeline
-
-    for component in build_component_list(settings.getwithbase("ITEM_PIPELINES")):
-        cls = load_object(component) if isinstance(component, str) else component
-        if isinstance(cls, type) and issubclass(cls, MongoWriterPipeline):
-            return True
-    return False
 
 
 class SiteAuditSpider(scrapy.Spider):
@@ -151,12 +138,8 @@ class SiteAuditSpider(scrapy.Spider):
         #: Distributed (``REDIS_URL``): workers store what they fetch, one of them makes the report.
         self.shared = False
         self.run_id: str | None = None
-        self._report_state: str | None = None
-        self._report_from = 0.0
-        self._stored_upto = float("-inf")
-        self._replays = 0
-        self._scheduler: Any = None
-        self._report_clock = 0.0
+        self.report = SharedReport(f"site_audit of {self.site}", self._build_report, self._fetch_missing,
+                                   self._send_report)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteAuditSpider:
@@ -192,7 +175,7 @@ class SiteAuditSpider(scrapy.Spider):
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.start_url = self.strip(self.start_url)
         self.shared = bool(settings.get("REDIS_URL"))
-        if self.shared and not _writes_to_store(settings):
+        if self.shared and not writes_to_store(settings):
             raise ConfigurationError(
                 "site_audit with REDIS_URL shares the crawl among workers through MongoDB: "
                 "it needs the MongoDB writer pipeline (pipelines.mongo.MongoWriterPipeline) in ITEM_PIPELINES"
@@ -219,7 +202,7 @@ class SiteAuditSpider(scrapy.Spider):
     # --- signals -------------------------------------------------------------------
 
     async def spider_opened(self, spider: scrapy.Spider) -> None:
-        if spider is self and _writes_to_store(self.crawler.settings):
+        if spider is self and writes_to_store(self.crawler.settings):
             # Held until the end, after the writer pipeline has flushed, to remove
             # the links fixed since the last audit (and to read a shared audit's facts).
             self.store = await run_in_thread(open_store, self.crawler.settings)
@@ -243,7 +226,7 @@ class SiteAuditSpider(scrapy.Spider):
     async def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
             return
-        reported = not self.shared or self._report_state == "done"
+        reported = not self.shared or self.report.done
         if reported:
             findings = self.findings
             findings.skipped = Counter(self.book.skipped.values())
@@ -335,25 +318,13 @@ class SiteAuditSpider(scrapy.Spider):
         return Request(url, callback=self.parse_sitemap, errback=self.aside, dont_filter=not self.shared,
                        meta=meta, priority=5)
 
-    def _send_items_later(self, items: list[Any], local: bool = False) -> None:
-        """Hand ``items`` to the engine: items leave a spider through a callback.
+    def _send_items_later(self, items: list[Any]) -> None:
+        """Hand ``items`` to the engine (items leave a spider through a callback): see :mod:`linkcrawler.handover`.
 
-        One last small request carries them (a coroutine sending them would
-        leave the engine waiting for its next heartbeat, 5 s, to notice the
-        crawl is over).
+        A request rather than a coroutine: the engine would wait for its next
+        heartbeat (5 s) to notice the crawl is over.
         """
-        parts = urlsplit(self.start_url)
-        meta = {**_OWN_HANDLING, "dont_obey_robotstxt": True, "dont_retry": True, "audit_items": items}
-        if local:
-            meta[LOCAL_META] = True
-        self.crawler.engine.crawl(Request(  # type: ignore[union-attr]
-            f"{parts.scheme}://{parts.netloc}/robots.txt", method="HEAD", callback=self.send_items,
-            errback=self.send_items, dont_filter=True, meta=meta,
-        ))
-
-    def send_items(self, response_or_failure: Any) -> Iterator[Any]:
-        request = response_or_failure.request if isinstance(response_or_failure, Failure) else response_or_failure
-        yield from request.meta.pop("audit_items", [])
+        self.crawler.engine.crawl(handover_request(items, meta={LOCAL_META: True}))  # type: ignore[union-attr]
 
     # --- robots.txt and sitemaps ------------------------------------------------------------
 
@@ -465,96 +436,48 @@ class SiteAuditSpider(scrapy.Spider):
         self.run_id = run_id
 
     def items_stored(self, upto: float) -> None:
-        self._stored_upto = max(self._stored_upto, upto)
+        self.report.items_stored(upto)
 
     def shared_run_drained(self, scheduler: Any) -> bool:
-        """The shared crawl is over: one worker makes the report; True while this one has work left.
-
-        The worker that claims the report holds the run open (the others wait,
-        and one of them takes over if it dies), waits for what it fetched to be
-        stored, replays the stored facts through a fresh book, fetches what no
-        worker fetched (usually nothing: a page first reached by a longer path
-        than a single process would take, say), replays again, and sends the
-        report's items, then lets the run end once they are stored.
-        """
-        state = self._report_state
-        if state in ("done", "failed"):
-            return False
-        if state is None:
-            claim = scheduler.claim_task("report")
-            if claim is None:
-                return True  # Redis is away: ask again once it is back
-            if claim != 1:
-                return False  # done, or another worker is making it
-            scheduler.hold_run()
-            self._scheduler = scheduler
-            self._report_clock = time.monotonic()
-            self._report_state = state = "waiting"
-            self._report_from = float("inf")
-            logger.info("site_audit: the shared crawl of %s is over; this worker makes the report", self.site)
-        if state == "replaying":
-            return True
-        # "waiting" (for what was fetched to be stored) or "sending" (the report). The engine
-        # is idle: everything this worker scraped went through the item pipelines by now.
-        if self._report_from == float("inf"):
-            self._report_from = time.monotonic()
-        if self._stored_upto < self._report_from:
-            return True
-        if state == "sending":
-            scheduler.finish_task("report")
-            scheduler.release_run()
-            self._report_state = "done"
+        """The shared crawl is over: one worker makes the report (:class:`~linkcrawler.crawl.shared_report.SharedReport`)."""
+        more = self.report.drained(scheduler)
+        if self.report.done and self.report.seconds is not None and self.stage != "totals":
             self.stage = "totals"
             # From the end of the shared crawl to the report stored: what sharing adds.
-            seconds = time.monotonic() - self._report_clock
-            self.crawler.stats.set_value("linkcrawler/site_audit/report_seconds", round(seconds, 2))  # type: ignore[union-attr]
-            logger.info("site_audit: report of %s stored, %.1fs after the shared crawl ended", self.site, seconds)
-            return False
-        self._report_state = "replaying"
-        deferred_from_coro(self._make_report())
-        return True
+            self.crawler.stats.set_value(  # type: ignore[union-attr]
+                "linkcrawler/site_audit/report_seconds", round(self.report.seconds, 2))
+        return more
 
-    async def _make_report(self) -> None:
+    async def _build_report(self, passes: int, last_pass: bool) -> Built:
+        """Replay the stored facts through a fresh book: the report's items, or what no worker fetched."""
         assert self.store is not None
         counts: Counter[str] = Counter()
-        self._replays += 1
-        last_pass = self._replays >= MAX_REPORT_PASSES
-        try:
-            started = time.monotonic()
-            answers, sitemap_urls = await run_in_thread(
-                audit_store.load_facts, self.store.db, self.site, self.run_id or "")
-            loaded = time.monotonic()
-            book = self.new_book(inc=lambda key, count: counts.update({key: count}))
-            result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
-            replayed = time.monotonic()
-        except Exception:
-            logger.exception("site_audit: making the report of the shared audit failed (pass %d)", self._replays)
-            if last_pass:
-                logger.error("site_audit: giving up the report of %s; the stored facts are kept", self.site)
-                self._report_state = "failed"
-                self._scheduler.release_run()
-            else:
-                self._report_state = "waiting"
-                self._report_from = float("inf")
-            return
+        started = time.monotonic()
+        answers, sitemap_urls = await run_in_thread(
+            audit_store.load_facts, self.store.db, self.site, self.run_id or "")
+        loaded = time.monotonic()
+        book = self.new_book(inc=lambda key, count: counts.update({key: count}))
+        result = await run_in_thread(replay, book, answers, sitemap_urls, last_pass)
+        replayed = time.monotonic()
         if result.missing:
             logger.info("site_audit: report: %d URL(s) no worker fetched (found by another path); fetching them",
                         len(result.missing))
             self._inc("linkcrawler/site_audit/report_fetches", len(result.missing))
-            for fetch in result.missing:
-                self.crawler.engine.crawl(self._request(fetch, meta={LOCAL_META: True}))  # type: ignore[union-attr]
-            self._report_state = "waiting"
-            self._report_from = float("inf")
-            return
+            return Built(missing=result.missing)
         for key, count in counts.items():
             self._inc(key, count)
         self.book = book
         logger.info("site_audit: report of %s made from %d stored answers (%d pass(es); %.1fs after the crawl, "
-                    "%.1fs to read them, %.1fs to replay them): %d items", self.site, len(answers), self._replays,
-                    started - self._report_clock, loaded - started, replayed - loaded, len(result.items))
-        self._report_state = "sending"
-        self._report_from = float("inf")
-        self._send_items_later(result.items, local=True)
+                    "%.1fs to read them, %.1fs to replay them): %d items", self.site, len(answers), passes,
+                    started - self.report.started, loaded - started, replayed - loaded, len(result.items))
+        return Built(items=result.items)
+
+    def _fetch_missing(self, fetches: Any) -> None:
+        for fetch in fetches:
+            self.crawler.engine.crawl(self._request(fetch, meta={LOCAL_META: True}))  # type: ignore[union-attr]
+
+    def _send_report(self, items: list[Any]) -> None:
+        self._send_items_later(items)
 
 
 def _fetch_of(meta: dict[str, Any]) -> Fetch:
