@@ -291,6 +291,8 @@ def test_page_health() -> None:
     assert page_health(301, 404) == "broken"
     assert page_health(404) == page_health("redirect_loop") == page_health("dns_error") == "broken"
     assert page_health(None) == page_health("robots_disallowed") == "unknown"
+    # A redirect to a page the address guard or robots.txt kept us from was not checked.
+    assert page_health(301, "refused_address") == page_health(302, "robots_disallowed") == "unknown"
 
 
 def test_findings_report() -> None:

@@ -31,9 +31,15 @@ from tests.mockserver import PROJECT_ROOT, MockServer
 from tests.test_site_audit import audit_settings, meta_only, page, write
 
 
+#: The test servers listen on loopback addresses, which the address guard refuses.
+ALLOW_LOOPBACK = {"LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1"}
+
+
 def scrapy_command(*args: str, mongo_uri: str, mongo_db_name: str, cwd: Path = PROJECT_ROOT,
-                   data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name}
+                   data_dir: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # Explicit guard settings, so the environment the suite runs in cannot change what a test sees.
+    env = {**os.environ, "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "", "LINKCRAWLER_ALLOWED_NETWORKS": "",
+           "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name, **(env or {})}
     if data_dir is not None:
         env["LINKCRAWLER_DATA_DIR"] = str(data_dir)
     return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=env, capture_output=True,
@@ -146,7 +152,7 @@ def test_verify_accepts_deployed_rules_and_reports_wrong_ones(
         deploy(deployed_dir, rules)
         deployed = mockserver_factory(host="127.0.0.4", site_dir=deployed_dir)
         done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(out),
-                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "3 of 3 rule(s) answer one 301 hop to a 200" in done.stdout
 
@@ -160,7 +166,8 @@ def test_verify_accepts_deployed_rules_and_reports_wrong_ones(
     })
     meta_only(wrong_dir, "products/widgets/old-blue.html", {"status": 301, "headers": {"Location": "/products/widgets/blue.html"}})
     wrong = mockserver_factory(host="127.0.0.5", site_dir=wrong_dir)
-    done = scrapy_command("redirectmap", "--verify", wrong.url("/"), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    done = scrapy_command("redirectmap", "--verify", wrong.url("/"), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env=ALLOW_LOOPBACK)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
     assert len(lines) == 2
@@ -230,7 +237,7 @@ def test_nginx_rules_work_on_a_real_nginx(
         write(root, path + "index.html" if path.endswith("/") else path, page("live"))
     base = nginx_with(rules_file, root)
     done = scrapy_command("redirectmap", "--verify", base, "--rules", str(rules_file),
-                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 of 3 rule(s)" in done.stdout
 
@@ -259,7 +266,7 @@ def test_toplinked_ranks_pages_and_alerts_on_broken_ones(
 
     # --check asks the site now: the gizmo page is back.
     write(Path(shop.site_dir or "."), "products/gizmo-2019.html", page("Gizmo 2019"))
-    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
     assert len([line for line in done.stdout.splitlines() if line.startswith("ALERT")]) == 2
 
 
