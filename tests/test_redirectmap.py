@@ -277,3 +277,126 @@ def test_redirectmap_needs_an_output_or_verify(mongo_uri: str, mongo_db_name: st
     done = scrapy_command("redirectmap", "-o", "-", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
     assert done.returncode == 2
     assert "run scrapy crawl site_audit" in done.stderr
+
+
+# --- every fetch of a command goes through the address guard, robots.txt and USER_AGENT -----
+
+
+def write_rules_csv(path: Path, rules: list[tuple[str, str]]) -> Path:
+    path.write_text("source,target,referring_domains,score\n"
+                    + "".join(f"{source},{target},1,1.000\n" for source, target in rules))
+    return path
+
+
+def test_verify_refuses_a_redirect_hop_to_a_refused_address(
+    mongo_uri: str, mongo_db_name: str, tmp_path: Path, mockserver_factory: MockServerFactory,
+) -> None:
+    # 127.0.0.1 is allowed by LINKCRAWLER_ALLOWED_NETWORKS; 127.0.0.2, where its
+    # redirect sends, is a loopback address like any other and must not be fetched.
+    inside_dir, deployed_dir = tmp_path / "inside", tmp_path / "deployed"
+    inside_dir.mkdir()
+    deployed_dir.mkdir()
+    write(inside_dir, "admin.html", page("internal"))
+    inside = mockserver_factory(host="127.0.0.2", site_dir=inside_dir)
+    deployed = mockserver_factory(host="127.0.0.1", site_dir=deployed_dir)
+    meta_only(deployed_dir, "old.html", {"status": 301, "headers": {"Location": inside.url("/admin.html")}})
+    rules = write_rules_csv(tmp_path / "rules.csv", [(deployed.url("/old.html"), inside.url("/admin.html"))])
+
+    done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(rules),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env={"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    [wrong] = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
+    assert "the target answers refused_address, not 200" in wrong
+    assert "refused 127.0.0.2 (loopback address)" in wrong
+    assert "0 of 1 rule(s)" in done.stdout
+    assert deployed.hits().get("/old.html") == 1
+    assert inside.hits() == {}  # not the page, not its robots.txt
+
+
+def test_verify_obeys_robots_txt_and_sends_the_project_user_agent(
+    mongo_uri: str, mongo_db_name: str, tmp_path: Path, mockserver_factory: MockServerFactory,
+) -> None:
+    from linkcrawler.settings import USER_AGENT
+
+    deployed_dir = tmp_path / "deployed"
+    deployed_dir.mkdir()
+    (deployed_dir / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    meta_only(deployed_dir, "private/old.html", {"status": 301, "headers": {"Location": "/new.html"}})
+    meta_only(deployed_dir, "old.html", {"status": 301, "headers": {"Location": "/new.html"}})
+    write(deployed_dir, "new.html", page("new"))
+    deployed = mockserver_factory(host="127.0.0.3", site_dir=deployed_dir)
+    rules = write_rules_csv(tmp_path / "rules.csv", [
+        (deployed.url("/private/old.html"), deployed.url("/new.html")),
+        (deployed.url("/old.html"), deployed.url("/new.html")),
+    ])
+
+    done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(rules),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [wrong] = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
+    assert "/private/old.html" in wrong
+    assert "answers robots_disallowed, not 301 (robots.txt disallows this page)" in wrong
+    assert "1 of 2 rule(s)" in done.stdout
+    hits = deployed.hits()
+    assert "/private/old.html" not in hits
+    assert hits["/robots.txt"] == 1 and hits["/old.html"] == 1 and hits["/new.html"] == 1
+    agents = deployed.user_agents()
+    assert agents["/old.html"] == agents["/new.html"] == agents["/robots.txt"] == [USER_AGENT]
+
+
+@pytest.fixture
+def two_hosts(mockserver_factory: MockServerFactory, tmp_path: Path) -> tuple[MockServer, MockServer]:
+    """Our site on 127.0.0.1 and an internal host on 127.0.0.2 that one of its pages redirects to."""
+    ours_dir, inside_dir = tmp_path / "ours", tmp_path / "inside"
+    ours_dir.mkdir()
+    inside_dir.mkdir()
+    write(inside_dir, "admin.html", page("internal"))
+    inside = mockserver_factory(host="127.0.0.2", site_dir=inside_dir)
+    ours = mockserver_factory(host="127.0.0.1", site_dir=ours_dir)
+    (ours_dir / "robots.txt").write_text("User-agent: *\nDisallow: /members/\n")
+    write(ours_dir, "index.html", page("Home"))
+    write(ours_dir, "members/area.html", page("Members"))
+    meta_only(ours_dir, "moved.html", {"status": 301, "headers": {"Location": inside.url("/admin.html")}})
+    return ours, inside
+
+
+def test_toplinked_check_fetches_through_the_guard_and_robots_txt(
+    two_hosts: tuple[MockServer, MockServer], mongo_uri: str, mongo_db_name: str,
+    mongo_db: pymongo.database.Database,
+) -> None:
+    from linkcrawler.settings import USER_AGENT
+
+    ours, inside = two_hosts
+    add_backlinks(mongo_db, [
+        ("https://a.example/1", ours.url("/moved.html"), "moved"),
+        ("https://b.example/1", ours.url("/moved.html"), "moved"),
+        ("https://a.example/2", ours.url("/members/area.html"), "members"),
+        ("https://c.example/1", ours.url("/"), "home"),
+    ])
+    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env={"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32"})
+    # Nothing broken: what we were kept from is not checked, not an alert.
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not [line for line in done.stdout.splitlines() if line.startswith("ALERT")]
+    lines = {line.split()[4]: line for line in done.stdout.splitlines()[1:] if line.strip()}
+    moved = lines[ours.url("/moved.html")]
+    assert " 301 " in moved and "(not checked: refused 127.0.0.2 (loopback address)" in moved
+    members = lines[ours.url("/members/area.html")]
+    assert "robots_disallowed" in members and "(not checked: robots.txt disallows this page)" in members
+    assert " 200 " in lines[ours.url("/")]
+    assert inside.hits() == {}
+    hits = ours.hits()
+    assert "/members/area.html" not in hits and hits["/moved.html"] == 1 and hits["/"] == 1
+    assert set(ours.user_agents()["/"]) == {USER_AGENT}
+
+
+def test_toplinked_check_uses_download_timeout(
+    mockserver: MockServer, site_dir: Path, mongo_uri: str, mongo_db_name: str,
+    mongo_db: pymongo.database.Database,
+) -> None:
+    add_backlinks(mongo_db, [("https://a.example/1", mockserver.url("/delay?s=4"), "slow")])
+    done = scrapy_command("toplinked", "--check", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0",
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"ALERT {mockserver.url('/delay?s=4')} has 1 referring domain(s) and answers timeout" in done.stdout
