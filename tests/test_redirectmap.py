@@ -400,3 +400,61 @@ def test_toplinked_check_uses_download_timeout(
                           mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"ALERT {mockserver.url('/delay?s=4')} has 1 referring domain(s) and answers timeout" in done.stdout
+
+
+# --- every format escapes or refuses what it cannot hold ---------------------------------
+
+
+def test_nginx_loads_and_answers_rules_with_cr_lf_spaces_quotes_and_non_ascii(
+    tmp_path: Path, nginx_with: Any, mongo_uri: str, mongo_db_name: str,
+) -> None:
+    from linkcrawler.audit.redirectmap import RedirectRule, format_rules
+
+    rules = [
+        RedirectRule("http://s/a%0D%0ARedirect%20301%20/x", "http://s/new%20page.html", 3, 0.9),
+        RedirectRule("http://s/say%20%22hi%22%20%27you%27%20caf%C3%A9", "http://s/caf%C3%A9.html", 2, 0.8),
+        RedirectRule("http://s/bell%07", "http://s/new%20page.html", 1, 0.5),  # no way to write it: skipped
+    ]
+    rules_file = tmp_path / "redirects.conf"
+    rules_file.write_text(format_rules(rules, "nginx"), encoding="utf-8")
+    assert "# SKIPPED http://s/bell%07" in rules_file.read_text(encoding="utf-8")
+    root = tmp_path / "root"
+    root.mkdir()
+    write(root, "new page.html", page("new"))
+    write(root, "café.html", page("café"))
+    base = nginx_with(rules_file, root)  # waits until nginx listens: it loaded the file
+    done = scrapy_command("redirectmap", "--verify", base, "--rules", str(rules_file),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 of 2 rule(s) answer one 301 hop to a 200" in done.stdout
+
+
+def test_redirectmap_counts_the_rules_a_format_cannot_express(
+    mongo_uri: str, mongo_db_name: str, mongo_db: pymongo.database.Database, tmp_path: Path,
+) -> None:
+    site = "shop.example"
+    mongo_db.pages.insert_many([
+        {"site": site, "url": f"http://{site}/", "status": 200, "title": "Home"},
+        {"site": site, "url": f"http://{site}/bell-guide.html", "status": 200, "title": "Bell guide"},
+        {"site": site, "url": f"http://{site}/bell%07guide.html", "status": 404},
+        {"site": site, "url": f"http://{site}/a%0D%0Abell%20%22guide%22%20caf%C3%A9.html", "status": 404},
+    ])
+    add_backlinks(mongo_db, [
+        ("https://a.example/", f"http://{site}/bell%07guide.html", "bell guide"),
+        ("https://b.example/", f"http://{site}/a%0D%0Abell%20%22guide%22%20caf%C3%A9.html", "bell guide"),
+    ])
+    outputs = {}
+    for fmt in ("nginx", "apache", "csv"):
+        out = tmp_path / f"rules.{fmt}"
+        done = scrapy_command("redirectmap", "-o", str(out), "--format", fmt,
+                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+        assert done.returncode == 0, done.stderr
+        outputs[fmt] = (done.stderr, out.read_text(encoding="utf-8"))
+    stderr, text = outputs["nginx"]
+    assert "1 rule(s) for shop.example written" in stderr
+    assert "1 rule(s) skipped: nginx cannot express them (see the SKIPPED comments)" in stderr
+    assert f"# SKIPPED http://{site}/bell%07guide.html: nginx cannot write the character" in text
+    for fmt in ("apache", "csv"):
+        stderr, text = outputs[fmt]
+        assert "2 rule(s) for shop.example written" in stderr and "skipped" not in stderr, fmt
+        assert "\r" not in text and len(parse_rules(text)) == 2, fmt

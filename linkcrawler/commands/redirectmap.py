@@ -31,6 +31,7 @@ from linkcrawler.audit.redirectmap import (
     judge_redirect,
     parse_rules,
     rank_rules,
+    skipped_rules,
 )
 from linkcrawler.audit.store import PAGES, referring_domains, sites
 from linkcrawler.cli import StoreCommand
@@ -188,15 +189,18 @@ class Command(StoreCommand):
         site, rules, unmatched = build_rules(store, opts.site, opts.min_score)
         if opts.output:
             text = format_rules(rules, opts.format)
+            skipped = len(skipped_rules(rules, opts.format))
             if opts.output == "-":
                 sys.stdout.write(text)
             else:
                 Path(opts.output).write_text(text, encoding="utf-8")
             fallbacks = sum(1 for rule in rules if rule.fallback)
             print(
-                f"{len(rules)} rule(s) for {site} written to {opts.output} ({opts.format})"
+                f"{len(rules) - skipped} rule(s) for {site} written to {opts.output} ({opts.format})"
                 + (f"; {fallbacks} to a section or the home page for lack of a close match" if fallbacks else "")
-                + (f"; {unmatched} gone page(s) with backlinks and no live page to send them to" if unmatched else ""),
+                + (f"; {unmatched} gone page(s) with backlinks and no live page to send them to" if unmatched else "")
+                + (f"; {skipped} rule(s) skipped: {opts.format} cannot express them (see the SKIPPED comments)"
+                   if skipped else ""),
                 file=sys.stderr,
             )
         if opts.verify:
