@@ -45,8 +45,11 @@ Built-in resources:
     JSON ``{"/path?query": count}`` of every request served since start or the
     last reset, HEAD and GET alike (``/_hits`` and ``/_reset`` not counted);
     with ``by=method`` the keys are ``"GET /path?query"``.
+``/_agents``
+    JSON ``{"/path?query": ["User-Agent", ...]}``: the distinct ``User-Agent``
+    headers each path was requested with (an empty string for none).
 ``/_reset``
-    Clears the hit counts.
+    Clears the hit counts and the user agents.
 
 Everything else is a file of the ``--site`` directory, read at request time so
 a test can rewrite the site between two crawls: ``DIR/<path>``, where a path
@@ -192,6 +195,7 @@ class _SiteResource(resource.Resource):
         self.site_dir = site_dir.resolve() if site_dir else None
         self.hits: Counter[str] = Counter()
         self.method_hits: Counter[str] = Counter()
+        self.agents: dict[str, list[str]] = {}
         self.routes: dict[str, Callable[[Request, list[str], dict[str, list[str]]], None]] = {
             "status": self._status,
             "redirect": self._redirect,
@@ -219,13 +223,20 @@ class _SiteResource(resource.Resource):
             counts = self.method_hits if query.get("by") == ["method"] else self.hits
             _send(request, _Answer(body=json.dumps(counts).encode(), content_type="application/json"))
             return NOT_DONE_YET
+        if split.path == "/_agents":
+            _send(request, _Answer(body=json.dumps(self.agents).encode(), content_type="application/json"))
+            return NOT_DONE_YET
         if split.path == "/_reset":
             self.hits.clear()
             self.method_hits.clear()
+            self.agents.clear()
             _send(request, _Answer(body=b"{}", content_type="application/json"))
             return NOT_DONE_YET
         self.hits[uri] += 1
         self.method_hits[f"{request.method.decode()} {uri}"] += 1
+        agent = (request.getHeader(b"user-agent") or b"").decode("utf-8", "replace")
+        if agent not in self.agents.setdefault(uri, []):
+            self.agents[uri].append(agent)
         parts = unquote(split.path).split("/")[1:]
         route = self.routes.get(parts[0]) if parts else None
         try:
@@ -511,6 +522,12 @@ class MockServer:
         with self._opener.open(self.url(path), timeout=10) as response:
             hits: dict[str, int] = json.load(response)
         return hits
+
+    def user_agents(self) -> dict[str, list[str]]:
+        """The distinct ``User-Agent`` headers each path-with-query was requested with."""
+        with self._opener.open(self.url("/_agents"), timeout=10) as response:
+            agents: dict[str, list[str]] = json.load(response)
+        return agents
 
     def reset_hits(self) -> None:
         """Forget the requests served so far."""

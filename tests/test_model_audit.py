@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 from collections import Counter
 
 import pytest
@@ -23,6 +25,7 @@ from linkcrawler.audit.findings import (
     page_health,
 )
 from linkcrawler.audit.redirectmap import (
+    FORMATS,
     GonePage,
     LivePage,
     RedirectRule,
@@ -31,6 +34,7 @@ from linkcrawler.audit.redirectmap import (
     judge_redirect,
     parse_rules,
     rank_rules,
+    skipped_rules,
     target_score,
 )
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
@@ -258,7 +262,7 @@ def test_nginx_rules() -> None:
 def test_apache_rules_match_exactly() -> None:
     text = format_rules(RULES, "apache")
     assert r"RedirectMatch 301 ^/old\-page\.html$ /new/page.html" in text
-    assert 'RedirectMatch 301 "^/café\\ menu$" /menu' in text
+    assert r"RedirectMatch 301 ^/café\x20menu$ /menu" in text
     assert "RewriteEngine On" in text and r"RewriteCond %{QUERY_STRING} ^id=7\&x=1$" in text
 
 
@@ -272,6 +276,46 @@ def test_rules_read_back_from_every_format() -> None:
     assert format_rules(RULES, "csv").splitlines()[1] == "http://s/old-page.html,http://s/new/page.html,5,0.800"
     with pytest.raises(ValueError, match="unknown format"):
         format_rules(RULES, "iis")
+
+
+# A decoded CR/LF, a space, quotes and a non-ASCII letter: what a rule line must not take raw.
+HOSTILE = RedirectRule("http://s/a%0D%0ARedirect%20301%20/x%20%22q%22%27s%27%20caf%C3%A9", "http://s/new page", 4, 0.7)
+
+
+def test_every_format_escapes_what_it_cannot_hold_raw() -> None:
+    rules = [HOSTILE, *RULES]
+    for fmt in FORMATS:
+        text = format_rules(rules, fmt)
+        assert "\r" not in text and text.count("\n") == len(text.splitlines()), fmt  # no raw CR, one LF per line
+        # Read back, every rule is the same URL again (a decoded path percent-encoded again).
+        sources = [source for source, _ in parse_rules(text)]
+        assert sources[0] in (HOSTILE.source, "/a%0D%0ARedirect%20301%20/x%20%22q%22's'%20caf%C3%A9"), fmt
+        assert [target for _, target in parse_rules(text)][0] in ("http://s/new%20page", "/new%20page"), fmt
+        assert len(sources) == len(rules), fmt
+        assert skipped_rules(rules, fmt) == []
+    nginx = format_rules(rules, "nginx")
+    assert 'location = "/a\\r\\nRedirect 301 /x \\"q\\"\'s\' café" { return 301 /new%20page; }' in nginx
+    apache = format_rules(rules, "apache")
+    assert r"RedirectMatch 301 ^/a\x0d\x0aRedirect\x20301\x20/x\x20\x22q\x22\x27s\x27\x20café$ /new%20page" in apache
+    # Not a directive on the next line: the old output ended the line with a backslash.
+    assert not any(line.startswith("Redirect 301") for line in apache.splitlines())
+    rows = list(csv.DictReader(io.StringIO(format_rules(rules, "csv"))))
+    assert rows[0]["source"] == HOSTILE.source and rows[0]["target"] == "http://s/new%20page"
+
+
+def test_a_rule_a_format_cannot_express_is_skipped_and_named() -> None:
+    control = RedirectRule("http://s/bell%07", "http://s/new", 2, 0.5)
+    dollar = RedirectRule("http://s/list?price=$5", "http://s/new", 1, 0.5)
+    rules = [control, dollar, *RULES]
+    assert [rule for rule, _ in skipped_rules(rules, "nginx")] == [control, dollar]
+    nginx = format_rules(rules, "nginx")
+    assert "# SKIPPED http://s/bell%07: nginx cannot write the character '\\x07' of the decoded path" in nginx
+    assert "# SKIPPED http://s/list?price=$5: nginx cannot match a request URI holding '$'" in nginx
+    assert "\x07" not in nginx
+    assert [s for s, _ in parse_rules(nginx)] == [s for s, _ in parse_rules(format_rules(RULES, "nginx"))]
+    # Apache writes any byte of a path as \xHH; CSV quotes or percent-encodes.
+    assert r"^/bell\x07$" in format_rules(rules, "apache")
+    assert skipped_rules(rules, "apache") == skipped_rules(rules, "csv") == []
 
 
 def test_judge_redirect() -> None:
@@ -291,6 +335,8 @@ def test_page_health() -> None:
     assert page_health(301, 404) == "broken"
     assert page_health(404) == page_health("redirect_loop") == page_health("dns_error") == "broken"
     assert page_health(None) == page_health("robots_disallowed") == "unknown"
+    # A redirect to a page the address guard or robots.txt kept us from was not checked.
+    assert page_health(301, "refused_address") == page_health(302, "robots_disallowed") == "unknown"
 
 
 def test_findings_report() -> None:

@@ -31,9 +31,15 @@ from tests.mockserver import PROJECT_ROOT, MockServer
 from tests.test_site_audit import audit_settings, meta_only, page, write
 
 
+#: The test servers listen on loopback addresses, which the address guard refuses.
+ALLOW_LOOPBACK = {"LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1"}
+
+
 def scrapy_command(*args: str, mongo_uri: str, mongo_db_name: str, cwd: Path = PROJECT_ROOT,
-                   data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name}
+                   data_dir: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # Explicit guard settings, so the environment the suite runs in cannot change what a test sees.
+    env = {**os.environ, "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "", "LINKCRAWLER_ALLOWED_NETWORKS": "",
+           "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name, **(env or {})}
     if data_dir is not None:
         env["LINKCRAWLER_DATA_DIR"] = str(data_dir)
     return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=env, capture_output=True,
@@ -146,7 +152,7 @@ def test_verify_accepts_deployed_rules_and_reports_wrong_ones(
         deploy(deployed_dir, rules)
         deployed = mockserver_factory(host="127.0.0.4", site_dir=deployed_dir)
         done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(out),
-                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "3 of 3 rule(s) answer one 301 hop to a 200" in done.stdout
 
@@ -160,7 +166,8 @@ def test_verify_accepts_deployed_rules_and_reports_wrong_ones(
     })
     meta_only(wrong_dir, "products/widgets/old-blue.html", {"status": 301, "headers": {"Location": "/products/widgets/blue.html"}})
     wrong = mockserver_factory(host="127.0.0.5", site_dir=wrong_dir)
-    done = scrapy_command("redirectmap", "--verify", wrong.url("/"), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    done = scrapy_command("redirectmap", "--verify", wrong.url("/"), mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env=ALLOW_LOOPBACK)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
     assert len(lines) == 2
@@ -230,7 +237,7 @@ def test_nginx_rules_work_on_a_real_nginx(
         write(root, path + "index.html" if path.endswith("/") else path, page("live"))
     base = nginx_with(rules_file, root)
     done = scrapy_command("redirectmap", "--verify", base, "--rules", str(rules_file),
-                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 of 3 rule(s)" in done.stdout
 
@@ -259,7 +266,7 @@ def test_toplinked_ranks_pages_and_alerts_on_broken_ones(
 
     # --check asks the site now: the gizmo page is back.
     write(Path(shop.site_dir or "."), "products/gizmo-2019.html", page("Gizmo 2019"))
-    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
     assert len([line for line in done.stdout.splitlines() if line.startswith("ALERT")]) == 2
 
 
@@ -270,3 +277,184 @@ def test_redirectmap_needs_an_output_or_verify(mongo_uri: str, mongo_db_name: st
     done = scrapy_command("redirectmap", "-o", "-", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
     assert done.returncode == 2
     assert "run scrapy crawl site_audit" in done.stderr
+
+
+# --- every fetch of a command goes through the address guard, robots.txt and USER_AGENT -----
+
+
+def write_rules_csv(path: Path, rules: list[tuple[str, str]]) -> Path:
+    path.write_text("source,target,referring_domains,score\n"
+                    + "".join(f"{source},{target},1,1.000\n" for source, target in rules))
+    return path
+
+
+def test_verify_refuses_a_redirect_hop_to_a_refused_address(
+    mongo_uri: str, mongo_db_name: str, tmp_path: Path, mockserver_factory: MockServerFactory,
+) -> None:
+    # 127.0.0.1 is allowed by LINKCRAWLER_ALLOWED_NETWORKS; 127.0.0.2, where its
+    # redirect sends, is a loopback address like any other and must not be fetched.
+    inside_dir, deployed_dir = tmp_path / "inside", tmp_path / "deployed"
+    inside_dir.mkdir()
+    deployed_dir.mkdir()
+    write(inside_dir, "admin.html", page("internal"))
+    inside = mockserver_factory(host="127.0.0.2", site_dir=inside_dir)
+    deployed = mockserver_factory(host="127.0.0.1", site_dir=deployed_dir)
+    meta_only(deployed_dir, "old.html", {"status": 301, "headers": {"Location": inside.url("/admin.html")}})
+    rules = write_rules_csv(tmp_path / "rules.csv", [(deployed.url("/old.html"), inside.url("/admin.html"))])
+
+    done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(rules),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env={"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    [wrong] = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
+    assert "the target answers refused_address, not 200" in wrong
+    assert "refused 127.0.0.2 (loopback address)" in wrong
+    assert "0 of 1 rule(s)" in done.stdout
+    assert deployed.hits().get("/old.html") == 1
+    assert inside.hits() == {}  # not the page, not its robots.txt
+
+
+def test_verify_obeys_robots_txt_and_sends_the_project_user_agent(
+    mongo_uri: str, mongo_db_name: str, tmp_path: Path, mockserver_factory: MockServerFactory,
+) -> None:
+    from linkcrawler.settings import USER_AGENT
+
+    deployed_dir = tmp_path / "deployed"
+    deployed_dir.mkdir()
+    (deployed_dir / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    meta_only(deployed_dir, "private/old.html", {"status": 301, "headers": {"Location": "/new.html"}})
+    meta_only(deployed_dir, "old.html", {"status": 301, "headers": {"Location": "/new.html"}})
+    write(deployed_dir, "new.html", page("new"))
+    deployed = mockserver_factory(host="127.0.0.3", site_dir=deployed_dir)
+    rules = write_rules_csv(tmp_path / "rules.csv", [
+        (deployed.url("/private/old.html"), deployed.url("/new.html")),
+        (deployed.url("/old.html"), deployed.url("/new.html")),
+    ])
+
+    done = scrapy_command("redirectmap", "--verify", deployed.url("/"), "--rules", str(rules),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [wrong] = [line for line in done.stdout.splitlines() if line.startswith("WRONG")]
+    assert "/private/old.html" in wrong
+    assert "answers robots_disallowed, not 301 (robots.txt disallows this page)" in wrong
+    assert "1 of 2 rule(s)" in done.stdout
+    hits = deployed.hits()
+    assert "/private/old.html" not in hits
+    assert hits["/robots.txt"] == 1 and hits["/old.html"] == 1 and hits["/new.html"] == 1
+    agents = deployed.user_agents()
+    assert agents["/old.html"] == agents["/new.html"] == agents["/robots.txt"] == [USER_AGENT]
+
+
+@pytest.fixture
+def two_hosts(mockserver_factory: MockServerFactory, tmp_path: Path) -> tuple[MockServer, MockServer]:
+    """Our site on 127.0.0.1 and an internal host on 127.0.0.2 that one of its pages redirects to."""
+    ours_dir, inside_dir = tmp_path / "ours", tmp_path / "inside"
+    ours_dir.mkdir()
+    inside_dir.mkdir()
+    write(inside_dir, "admin.html", page("internal"))
+    inside = mockserver_factory(host="127.0.0.2", site_dir=inside_dir)
+    ours = mockserver_factory(host="127.0.0.1", site_dir=ours_dir)
+    (ours_dir / "robots.txt").write_text("User-agent: *\nDisallow: /members/\n")
+    write(ours_dir, "index.html", page("Home"))
+    write(ours_dir, "members/area.html", page("Members"))
+    meta_only(ours_dir, "moved.html", {"status": 301, "headers": {"Location": inside.url("/admin.html")}})
+    return ours, inside
+
+
+def test_toplinked_check_fetches_through_the_guard_and_robots_txt(
+    two_hosts: tuple[MockServer, MockServer], mongo_uri: str, mongo_db_name: str,
+    mongo_db: pymongo.database.Database,
+) -> None:
+    from linkcrawler.settings import USER_AGENT
+
+    ours, inside = two_hosts
+    add_backlinks(mongo_db, [
+        ("https://a.example/1", ours.url("/moved.html"), "moved"),
+        ("https://b.example/1", ours.url("/moved.html"), "moved"),
+        ("https://a.example/2", ours.url("/members/area.html"), "members"),
+        ("https://c.example/1", ours.url("/"), "home"),
+    ])
+    done = scrapy_command("toplinked", "--check", mongo_uri=mongo_uri, mongo_db_name=mongo_db_name,
+                          env={"LINKCRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32"})
+    # Nothing broken: what we were kept from is not checked, not an alert.
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not [line for line in done.stdout.splitlines() if line.startswith("ALERT")]
+    lines = {line.split()[4]: line for line in done.stdout.splitlines()[1:] if line.strip()}
+    moved = lines[ours.url("/moved.html")]
+    assert " 301 " in moved and "(not checked: refused 127.0.0.2 (loopback address)" in moved
+    members = lines[ours.url("/members/area.html")]
+    assert "robots_disallowed" in members and "(not checked: robots.txt disallows this page)" in members
+    assert " 200 " in lines[ours.url("/")]
+    assert inside.hits() == {}
+    hits = ours.hits()
+    assert "/members/area.html" not in hits and hits["/moved.html"] == 1 and hits["/"] == 1
+    assert set(ours.user_agents()["/"]) == {USER_AGENT}
+
+
+def test_toplinked_check_uses_download_timeout(
+    mockserver: MockServer, site_dir: Path, mongo_uri: str, mongo_db_name: str,
+    mongo_db: pymongo.database.Database,
+) -> None:
+    add_backlinks(mongo_db, [("https://a.example/1", mockserver.url("/delay?s=4"), "slow")])
+    done = scrapy_command("toplinked", "--check", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0",
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"ALERT {mockserver.url('/delay?s=4')} has 1 referring domain(s) and answers timeout" in done.stdout
+
+
+# --- every format escapes or refuses what it cannot hold ---------------------------------
+
+
+def test_nginx_loads_and_answers_rules_with_cr_lf_spaces_quotes_and_non_ascii(
+    tmp_path: Path, nginx_with: Any, mongo_uri: str, mongo_db_name: str,
+) -> None:
+    from linkcrawler.audit.redirectmap import RedirectRule, format_rules
+
+    rules = [
+        RedirectRule("http://s/a%0D%0ARedirect%20301%20/x", "http://s/new%20page.html", 3, 0.9),
+        RedirectRule("http://s/say%20%22hi%22%20%27you%27%20caf%C3%A9", "http://s/caf%C3%A9.html", 2, 0.8),
+        RedirectRule("http://s/bell%07", "http://s/new%20page.html", 1, 0.5),  # no way to write it: skipped
+    ]
+    rules_file = tmp_path / "redirects.conf"
+    rules_file.write_text(format_rules(rules, "nginx"), encoding="utf-8")
+    assert "# SKIPPED http://s/bell%07" in rules_file.read_text(encoding="utf-8")
+    root = tmp_path / "root"
+    root.mkdir()
+    write(root, "new page.html", page("new"))
+    write(root, "café.html", page("café"))
+    base = nginx_with(rules_file, root)  # waits until nginx listens: it loaded the file
+    done = scrapy_command("redirectmap", "--verify", base, "--rules", str(rules_file),
+                          mongo_uri=mongo_uri, mongo_db_name=mongo_db_name, env=ALLOW_LOOPBACK)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 of 2 rule(s) answer one 301 hop to a 200" in done.stdout
+
+
+def test_redirectmap_counts_the_rules_a_format_cannot_express(
+    mongo_uri: str, mongo_db_name: str, mongo_db: pymongo.database.Database, tmp_path: Path,
+) -> None:
+    site = "shop.example"
+    mongo_db.pages.insert_many([
+        {"site": site, "url": f"http://{site}/", "status": 200, "title": "Home"},
+        {"site": site, "url": f"http://{site}/bell-guide.html", "status": 200, "title": "Bell guide"},
+        {"site": site, "url": f"http://{site}/bell%07guide.html", "status": 404},
+        {"site": site, "url": f"http://{site}/a%0D%0Abell%20%22guide%22%20caf%C3%A9.html", "status": 404},
+    ])
+    add_backlinks(mongo_db, [
+        ("https://a.example/", f"http://{site}/bell%07guide.html", "bell guide"),
+        ("https://b.example/", f"http://{site}/a%0D%0Abell%20%22guide%22%20caf%C3%A9.html", "bell guide"),
+    ])
+    outputs = {}
+    for fmt in ("nginx", "apache", "csv"):
+        out = tmp_path / f"rules.{fmt}"
+        done = scrapy_command("redirectmap", "-o", str(out), "--format", fmt,
+                              mongo_uri=mongo_uri, mongo_db_name=mongo_db_name)
+        assert done.returncode == 0, done.stderr
+        outputs[fmt] = (done.stderr, out.read_text(encoding="utf-8"))
+    stderr, text = outputs["nginx"]
+    assert "1 rule(s) for shop.example written" in stderr
+    assert "1 rule(s) skipped: nginx cannot express them (see the SKIPPED comments)" in stderr
+    assert f"# SKIPPED http://{site}/bell%07guide.html: nginx cannot write the character" in text
+    for fmt in ("apache", "csv"):
+        stderr, text = outputs[fmt]
+        assert "2 rule(s) for shop.example written" in stderr and "skipped" not in stderr, fmt
+        assert "\r" not in text and len(parse_rules(text)) == 2, fmt

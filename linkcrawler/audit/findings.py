@@ -100,8 +100,8 @@ def format_findings(findings: AuditFindings, limit: int = 20) -> str:
 def page_health(status: FetchStatus | None, final_status: FetchStatus | None = None) -> str:
     """``ok`` (answers 200), ``redirect`` (redirects to a page that answers 2xx),
     ``broken`` (anything else a visitor would see as an error), ``unknown`` (not audited,
-    or not checked: robots.txt, address guard)."""
-    if status is None or status in UNCHECKED_KINDS:
+    or not checked: robots.txt, address guard, also on a redirect hop)."""
+    if status is None or status in UNCHECKED_KINDS or final_status in UNCHECKED_KINDS:
         return "unknown"
     if status == 200:
         return "ok"

@@ -6,7 +6,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from linkcrawler.web.outcome import FetchStatus
 from linkcrawler.web.redirects import REDIRECT_STATUSES
@@ -175,28 +175,91 @@ def _path_and_query(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+# Characters a URL written into a server configuration never holds raw: they are
+# percent-encoded, which names the same URL (RFC 3986: none of them is allowed raw).
+_URL_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in '"\\<>`{}|^')
+
+
+def _encoded_url(url: str) -> str:
+    """``url`` with whitespace, control characters, quotes and non-ASCII percent-encoded."""
+    return quote(url, safe=_URL_SAFE)
+
+
 def _target_for(rule: RedirectRule) -> str:
-    """The target as the server writes it: a path on the same host, else the absolute URL."""
+    """The target as the server writes it: a path on the same host, else the absolute URL.
+
+    Percent-encoded where a character cannot stand raw in a URL, ``$`` too (nginx
+    and Apache read ``$`` as a variable or a back-reference).
+    """
+    target = rule.target
     if urlsplit(rule.target).netloc == urlsplit(rule.source).netloc:
-        return _path_and_query(rule.target).replace("$", "%24")
-    return rule.target.replace("$", "%24")
+        target = _path_and_query(rule.target)
+    return _encoded_url(target).replace("$", "%24")
+
+
+# nginx reads \" \' \\ \t \r \n inside a quoted string (ngx_conf_read_token); no
+# other control character can be written.
+_NGINX_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
 def _nginx_string(text: str) -> str:
     if re.search(r"[\s;{}\"'#\\$]", text):
+        return '"' + "".join(_NGINX_ESCAPES.get(c, c) for c in text) + '"'
+    return text
+
+
+def _unprintable(text: str) -> str | None:
+    """The first character of ``text`` that is neither printable nor a plain space, tab, CR or LF."""
+    return next((c for c in text if not c.isprintable() and c not in " \t\r\n"), None)
+
+
+def _regex_literal(text: str) -> str:
+    r"""A PCRE pattern matching ``text`` exactly, with no whitespace, quote or control character in it.
+
+    What the configuration parser would read differently (whitespace, quotes,
+    backslashes, CR/LF, other control and invisible characters) is written as
+    ``\xHH`` escapes of its UTF-8 bytes, which Apache passes to PCRE as they are;
+    PCRE matches them against the decoded URL path byte by byte.
+    """
+    out = []
+    for char in text:
+        if char.isprintable() and char not in ' "\'\\':
+            out.append(re.escape(char))
+        else:
+            out.append("".join(f"\\x{byte:02x}" for byte in char.encode("utf-8")))
+    return "".join(out)
+
+
+def _apache_string(text: str) -> str:
+    # Inside quotes Apache reads \" as a quote and \\ as one backslash (ap_getword_conf).
+    if re.search(r"[\s\"']", text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
 
-def _apache_string(text: str) -> str:
-    # Apache keeps backslashes inside quotes as they are; only a quote needs one.
-    if re.search(r"[\s\"]", text):
-        return '"' + text.replace('"', '\\"') + '"'
-    return text
+def skipped_rules(rules: Sequence[RedirectRule], fmt: str) -> list[tuple[RedirectRule, str]]:
+    r"""The rules ``fmt`` cannot express, each with why; :func:`format_rules` leaves them out.
+
+    Targets and query strings are URLs, percent-encoded where needed, so any can
+    be written. nginx matches the *decoded* path and can write no control
+    character in it but tab, CR and LF; a ``$`` in a query-string match would be
+    read as a variable. Apache (``\xHH`` escapes) and CSV (quoting) write any path.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    skipped = []
+    for rule in rules:
+        parts = urlsplit(rule.source)
+        if fmt == "nginx":
+            if parts.query and "$" in _path_and_query(rule.source):
+                skipped.append((rule, "nginx cannot match a request URI holding '$'"))
+            elif not parts.query and (char := _unprintable(unquote(parts.path or "/"))) is not None:
+                skipped.append((rule, f"nginx cannot write the character {ascii(char)} of the decoded path"))
+    return skipped
 
 
 def format_rules(rules: Sequence[RedirectRule], fmt: str) -> str:
-    """The rules as an nginx ``server`` block include, Apache directives, or CSV.
+    r"""The rules as an nginx ``server`` block include, Apache directives, or CSV.
 
     - nginx: ``location = /old { return 301 /new; }`` (exact match on the decoded
       path, as nginx matches); a source with a query string becomes
@@ -205,9 +268,13 @@ def format_rules(rules: Sequence[RedirectRule], fmt: str) -> str:
       ``Redirect`` matches a path prefix (``Redirect 301 /docs /x`` would send
       ``/docs/intro`` to ``/x/intro`` too). Sources with a query string use mod_rewrite.
     - csv: ``source,target,referring_domains,score``, absolute URLs.
+
+    What a format cannot hold raw is escaped: URLs are percent-encoded, nginx
+    quoted strings use ``\r``/``\n``/``\"``, Apache patterns ``\xHH``. A rule the
+    format cannot express at all (:func:`skipped_rules`) is left out, and a
+    comment line says which and why (CSV needs none: it can write every rule).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    skipped = dict((id(rule), why) for rule, why in skipped_rules(rules, fmt))
     out = io.StringIO()
     if fmt == "csv":
         import csv
@@ -215,7 +282,8 @@ def format_rules(rules: Sequence[RedirectRule], fmt: str) -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["source", "target", "referring_domains", "score"])
         for rule in rules:
-            writer.writerow([rule.source, rule.target, rule.referring_domains, f"{rule.score:.3f}"])
+            writer.writerow([_encoded_url(rule.source), _encoded_url(rule.target), rule.referring_domains,
+                             f"{rule.score:.3f}"])
         return out.getvalue()
     comment = "#"
     out.write(f"{comment} 301 rules for pages that are gone but still have backlinks (linkcrawler redirectmap)\n")
@@ -225,13 +293,17 @@ def format_rules(rules: Sequence[RedirectRule], fmt: str) -> str:
         out.write("RewriteEngine On\n")
     for rule in rules:
         parts = urlsplit(rule.source)
+        if id(rule) in skipped:
+            # The URL percent-encoded: the comment stays one line whatever the source holds.
+            out.write(f"{comment} SKIPPED {_encoded_url(rule.source)}: {skipped[id(rule)]}\n")
+            continue
         target = _target_for(rule)
         note = f"{comment} {rule.referring_domains} referring domains, score {rule.score:.3f}" + (
             " (fallback: no close match)" if rule.fallback else "")
         out.write(note + "\n")
         if fmt == "nginx":
             if parts.query:
-                source = _path_and_query(rule.source)
+                source = _encoded_url(_path_and_query(rule.source))
                 quoted = '"' + source.replace("\\", "\\\\").replace('"', '\\"') + '"'
                 out.write(f"if ($request_uri = {quoted}) {{ return 301 {_nginx_string(target)}; }}\n")
             else:
@@ -239,27 +311,42 @@ def format_rules(rules: Sequence[RedirectRule], fmt: str) -> str:
         else:
             path = unquote(parts.path or "/")
             if parts.query:
-                out.write(f"RewriteCond %{{QUERY_STRING}} ^{re.escape(parts.query)}$\n")
-                out.write(f"RewriteRule {_apache_string('^' + re.escape(path) + '$')} {_apache_string(target)}? [R=301,L]\n")
+                out.write(f"RewriteCond %{{QUERY_STRING}} ^{_regex_literal(parts.query)}$\n")
+                # In a RewriteRule substitution %N is a RewriteCond back-reference; NE: the
+                # target is already percent-encoded, mod_rewrite must not encode it again.
+                out.write(f"RewriteRule ^{_regex_literal(path)}$ {_apache_string(target.replace('%', chr(92) + '%'))}? "
+                          "[R=301,L,NE]\n")
             else:
-                out.write(f"RedirectMatch 301 {_apache_string('^' + re.escape(path) + '$')} {_apache_string(target)}\n")
+                out.write(f"RedirectMatch 301 ^{_regex_literal(path)}$ {_apache_string(target)}\n")
     return out.getvalue()
 
 
+_QUOTED_ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
+
+
 def _unquote_config(token: str) -> str:
+    r"""A configuration token as the server reads it: quotes removed, ``\"``, ``\\`` (and nginx's ``\r``...) undone."""
     token = token.strip()
     if len(token) >= 2 and token[0] == token[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", token[1:-1])
+        return re.sub(r"\\(.)", lambda m: _QUOTED_ESCAPES.get(m.group(1), m.group(1)), token[1:-1], flags=re.S)
     return token
 
 
 def _unescape_regex(pattern: str) -> str:
+    """The text an anchored literal pattern (as :func:`_regex_literal` writes it) matches."""
     pattern = _unquote_config(pattern)
     if pattern.startswith("^"):
         pattern = pattern[1:]
-    if pattern.endswith("$"):
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1]
-    return re.sub(r"\\(.)", r"\1", pattern)
+    # \xHH escapes are bytes of UTF-8: gather bytes, decode once.
+    data = bytearray()
+    for match in re.finditer(r"\\x([0-9a-fA-F]{2})|\\(.)|(.)", pattern, flags=re.S):
+        if match.group(1) is not None:
+            data.append(int(match.group(1), 16))
+        else:
+            data.extend((match.group(2) if match.group(2) is not None else match.group(3)).encode("utf-8"))
+    return data.decode("utf-8", "replace")
 
 
 _CONFIG_TOKEN = r'("(?:[^"\\]|\\.)*"|[^\s;{}]+)'
@@ -300,7 +387,9 @@ def parse_rules(text: str) -> list[tuple[str, str]]:
             query = _unescape_regex(match.group(1))
         elif match := _APACHE_RULE.match(line):
             source = encode(_unescape_regex(match.group(1)))
-            rules.append((source + (f"?{query}" if query else ""), _unquote_config(match.group(2)).rstrip("?")))
+            # \% in a substitution is a literal %, not a RewriteCond back-reference.
+            target = _unquote_config(match.group(2).replace("\\%", "%")).rstrip("?")
+            rules.append((source + (f"?{query}" if query else ""), target))
             query = None
     return rules
 

@@ -5,16 +5,16 @@ A page of the audited site (``pages``, from ``site_audit``) that answers 404 or
 gets a 301 to the live page that fits it best (see
 :func:`linkcrawler.model.audit.target_score`); rules are ranked by referring
 domains. ``--verify BASE_URL`` checks that a deployed site answers each rule
-with one 301 hop to a 200.
+with one 301 hop to a 200, fetching as the spiders do
+(:func:`linkcrawler.web.fetch.fetch_chains`: the address guard and robots.txt
+on every hop, the project's ``USER_AGENT``).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -31,37 +31,20 @@ from linkcrawler.audit.redirectmap import (
     judge_redirect,
     parse_rules,
     rank_rules,
+    skipped_rules,
 )
 from linkcrawler.audit.store import PAGES, referring_domains, sites
 from linkcrawler.cli import StoreCommand
 from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.web.outcome import FetchStatus, error_kind
+from linkcrawler.web.fetch import FetchedChain, fetch_chains
 from linkcrawler.web.text import printable
 
 #: Exit code when ``--verify`` finds rules the deployed site does not answer as it should.
 EXIT_RULES_WRONG = 1
 #: Statuses of a page that is gone.
 GONE_STATUSES = (404, 410)
-VERIFY_TIMEOUT = 10.0
-VERIFY_WORKERS = 8
-
-
-def fetch_once(url: str, timeout: float = VERIFY_TIMEOUT, user_agent: str = "linkcrawler") -> tuple[FetchStatus, str | None]:
-    """(status, Location) of a GET of ``url``, redirects not followed; an error kind on failure."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    try:
-        connection.request("GET", target, headers={"User-Agent": user_agent, "Accept": "*/*"})
-        response = connection.getresponse()
-        return response.status, response.getheader("Location")
-    except (OSError, http.client.HTTPException) as exc:
-        return error_kind(exc), None
-    finally:
-        connection.close()
 
 
 def deployed_url(base_url: str, rule_url: str, site_netloc: str | None) -> str:
@@ -80,26 +63,32 @@ def deployed_url(base_url: str, rule_url: str, site_netloc: str | None) -> str:
 def verify_rules(
     rules: Iterable[tuple[str, str]],
     base_url: str,
-    fetch: Callable[[str], tuple[FetchStatus, str | None]] = fetch_once,
-    workers: int = VERIFY_WORKERS,
+    fetch: Callable[[list[str]], dict[str, FetchedChain]],
 ) -> list[tuple[str, str, str | None]]:
-    """(source, target, problem or None) for each rule, checked on the site at ``base_url``."""
+    """(source, target, problem or None) for each rule, checked on the site at ``base_url``.
+
+    ``fetch`` gets every source URL at once and gives each one's chain
+    (:func:`linkcrawler.web.fetch.fetch_chains`).
+    """
     rules = list(rules)
     absolute = [u for rule in rules for u in rule if urlsplit(u).netloc]
     site = urlsplit(absolute[0]).netloc if absolute else None
-
-    def check(rule: tuple[str, str]) -> tuple[str, str, str | None]:
-        source, target = rule
-        source_url = deployed_url(base_url, source, site)
-        target_url = deployed_url(base_url, target, site)
-        first = fetch(source_url)
-        second = None
-        if first[0] == 301 and first[1]:
-            second = fetch(urljoin(source_url, first[1]))
-        return source, target, judge_redirect(source_url, target_url, first, second)
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(check, rules))
+    deployed = [(deployed_url(base_url, source, site), deployed_url(base_url, target, site)) for source, target in rules]
+    chains = fetch([source_url for source_url, _ in deployed])
+    results = []
+    for (source, target), (source_url, target_url) in zip(rules, deployed):
+        chain = chains[source_url]
+        first = chain.answers[0]
+        second = chain.answers[1] if len(chain.answers) > 1 else None
+        problem = judge_redirect(source_url, target_url, (first.status, first.location),
+                                 (second.status, second.location) if second else None)
+        # A hop that got no HTTP answer: say what happened (the address guard's
+        # refusal, robots.txt, a DNS failure), not only its kind.
+        unanswered = next((a for a in (first, second) if a is not None and isinstance(a.status, str)), None)
+        if problem and unanswered is not None and unanswered.reason:
+            problem += f" ({unanswered.reason})"
+        results.append((source, target, problem))
+    return results
 
 
 def build_rules(store: Store, site: str | None, min_score: float = MIN_SCORE) -> tuple[str, list[RedirectRule], int]:
@@ -140,6 +129,9 @@ def build_rules(store: Store, site: str | None, min_score: float = MIN_SCORE) ->
 
 
 class Command(StoreCommand):
+    # --verify fetches through the project's downloader stack (web/fetch.py).
+    requires_crawler_process = True
+
     def syntax(self) -> str:
         return "-o FILE [--format nginx|apache|csv] [--site HOST] | --verify BASE_URL [--rules FILE]"
 
@@ -197,22 +189,29 @@ class Command(StoreCommand):
         site, rules, unmatched = build_rules(store, opts.site, opts.min_score)
         if opts.output:
             text = format_rules(rules, opts.format)
+            skipped = len(skipped_rules(rules, opts.format))
             if opts.output == "-":
                 sys.stdout.write(text)
             else:
                 Path(opts.output).write_text(text, encoding="utf-8")
             fallbacks = sum(1 for rule in rules if rule.fallback)
             print(
-                f"{len(rules)} rule(s) for {site} written to {opts.output} ({opts.format})"
+                f"{len(rules) - skipped} rule(s) for {site} written to {opts.output} ({opts.format})"
                 + (f"; {fallbacks} to a section or the home page for lack of a close match" if fallbacks else "")
-                + (f"; {unmatched} gone page(s) with backlinks and no live page to send them to" if unmatched else ""),
+                + (f"; {unmatched} gone page(s) with backlinks and no live page to send them to" if unmatched else "")
+                + (f"; {skipped} rule(s) skipped: {opts.format} cannot express them (see the SKIPPED comments)"
+                   if skipped else ""),
                 file=sys.stderr,
             )
         if opts.verify:
             self.verify([(rule.source, rule.target) for rule in rules], opts.verify)
 
     def verify(self, rules: list[tuple[str, str]], base_url: str) -> None:
-        results = verify_rules(rules, base_url)
+        def fetch(urls: list[str]) -> dict[str, FetchedChain]:
+            assert self.settings is not None
+            return fetch_chains(urls, self.settings, self.crawler_process)
+
+        results = verify_rules(rules, base_url, fetch)
         wrong = [(source, target, problem) for source, target, problem in results if problem]
         for source, target, problem in wrong:
             print(f"WRONG {printable(source)} -> {printable(target)}: {printable(problem or '')}")
@@ -221,4 +220,4 @@ class Command(StoreCommand):
             self.exitcode = EXIT_RULES_WRONG
 
 
-__all__ = ["Command", "build_rules", "deployed_url", "fetch_once", "verify_rules"]
+__all__ = ["Command", "build_rules", "deployed_url", "verify_rules"]

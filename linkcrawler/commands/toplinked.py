@@ -5,24 +5,25 @@ referring domains (distinct ``source_domain`` of its backlinks that still exist)
 and what it answered in the last ``site_audit`` (``--check``: what it answers now).
 A page that does not answer 200 is flagged; one that is broken (4xx, 5xx, a failure,
 a loop) is an alert: printed before the table, and the exit code is 1.
+``--check`` fetches as the spiders do (:func:`linkcrawler.web.fetch.fetch_chains`):
+the address guard and robots.txt on every redirect hop, the project's ``USER_AGENT``;
+a page they keep us from is "not checked", not an alert.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from linkcrawler.audit.findings import page_health
 from linkcrawler.audit.store import PAGES, referring_domains
 from linkcrawler.cli import StoreCommand
-from linkcrawler.commands.redirectmap import fetch_once
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.web.redirects import REDIRECT_STATUSES
+from linkcrawler.web.fetch import FetchedChain, fetch_chains
 from linkcrawler.web.text import printable
 
 #: Exit code when a most-linked page is broken.
@@ -30,20 +31,16 @@ EXIT_ALERT = 1
 DEFAULT_LIMIT = 50
 
 
-def check_now(url: str) -> dict[str, Any]:
-    """What ``url`` answers now: status, and for a redirect where it ends (up to 10 hops)."""
-    status, location = fetch_once(url)
-    final_url, final_status, current = url, status, url
-    for _ in range(10):
-        if not (isinstance(final_status, int) and final_status in REDIRECT_STATUSES and location):
-            break
-        current = urljoin(current, location)
-        final_status, location = fetch_once(current)
-        final_url = current
-    return {"status": status, "final_status": final_status, "final_url": final_url}
+def checked_page(chain: FetchedChain) -> dict[str, Any]:
+    """What a page answers now, as the table reads it: its status, and where its redirects end."""
+    return {"status": chain.status, "final_status": chain.final_status, "final_url": chain.final_url,
+            "reason": chain.reason}
 
 
 class Command(StoreCommand):
+    # --check fetches through the project's downloader stack (web/fetch.py).
+    requires_crawler_process = True
+
     def syntax(self) -> str:
         return "[--site HOST] [--limit N] [--check] [-o FILE.csv]"
 
@@ -74,8 +71,9 @@ class Command(StoreCommand):
             rows = rows[: opts.limit]
         urls = [row["_id"] for row in rows]
         if opts.check:
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                pages = dict(zip(urls, pool.map(check_now, urls)))
+            assert self.settings is not None
+            chains = fetch_chains(urls, self.settings, self.crawler_process)
+            pages = {url: checked_page(chain) for url, chain in chains.items()}
         else:
             pages = {doc["url"]: doc for doc in store.db[PAGES].find(
                 {"url": {"$in": urls}}, {"url": 1, "status": 1, "final_status": 1, "final_url": 1})}
@@ -88,7 +86,7 @@ class Command(StoreCommand):
             table.append({
                 "rank": rank, "url": row["_id"], "referring_domains": row["domains"], "backlinks": row["backlinks"],
                 "status": "" if status is None else status, "final_url": (page or {}).get("final_url") or "",
-                "health": health,
+                "health": health, "reason": (page or {}).get("reason") or "",
             })
         alerts = [r for r in table if r["health"] == "broken"]
         for r in alerts:
@@ -97,15 +95,17 @@ class Command(StoreCommand):
             print()
         print(f"{'rank':>4}  {'domains':>7}  {'links':>6}  {'status':<18}  url")
         for r in table:
+            not_checked = f"  (not checked: {r['reason']})" if r["reason"] else "  (not checked)"
             flag = {"broken": "  <- BROKEN", "redirect": f"  -> {r['final_url']}",
-                    "unknown": "  (not audited)" if r["status"] == "" else "  (not checked)"}.get(r["health"], "")
+                    "unknown": "  (not audited)" if r["status"] == "" else not_checked}.get(r["health"], "")
             print(f"{r['rank']:>4}  {r['referring_domains']:>7}  {r['backlinks']:>6}  {str(r['status']):<18}  "
                   f"{printable(r['url'])}{printable(flag)}")
         if not table:
             print("no backlinks known: import some with scrapy importlinks FILE")
         if opts.output:
             with open(Path(opts.output), "w", newline="", encoding="utf-8") as out:
-                writer = csv.DictWriter(out, ["rank", "url", "referring_domains", "backlinks", "status", "final_url", "health"])
+                writer = csv.DictWriter(out, ["rank", "url", "referring_domains", "backlinks", "status", "final_url", "health"],
+                                        extrasaction="ignore")
                 writer.writeheader()
                 writer.writerows(table)
         if alerts:
