@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from scrapy.http import Headers
 
-from linkcrawler.web.page import (
-    MAX_ANCHOR_CHARS,
-    MAX_LINKS,
-    PageAnalysis,
-    analyze_page,
-    detect_challenge,
-    normalize_headers,
-    robots_directives,
-)
+from linkcrawler.web.challenge import detect_challenge
+from linkcrawler.web.headers import normalize_headers, robots_directives
+from linkcrawler.web.links import MAX_ANCHOR_CHARS, MAX_LINKS
+from linkcrawler.web.page import PageAnalysis, analyze_page
 
 PAGE = "https://blog.example.org/posts/hello"
 TARGET = "https://shop.example.com/a-page?x=1&y=2"

@@ -30,7 +30,7 @@ from linkcrawler.backlinks.store import BACKLINKS, EVENTS, new_backlink_ops
 from linkcrawler.backlinks.verdict import Verdict, apply_failure_policy
 from linkcrawler.store.mapping import write_ops
 from linkcrawler.store.writer import WriteOp
-from linkcrawler.web.page import NOT_FOLLOWED_RELS
+from linkcrawler.web.links import NOT_FOLLOWED_RELS
 
 logger = logging.getLogger(__name__)
 
