@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
+
 from linkcrawler.web.links import resolve_href
 
 __all__ = [
