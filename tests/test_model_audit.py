@@ -204,9 +204,21 @@ def test_sitemap_entities_are_not_resolved() -> None:
     assert all("root:" not in loc for loc in content.locations)
 
 
+def test_sitemap_broken_midway_keeps_what_came_before() -> None:
+    broken = URLSET.replace(b"</urlset>", b"<url><loc>http://a/3</loc></url><url><loc>http://a/4</l")
+    assert parse_sitemap(broken).locations[:3] == ("http://a/1", "http://a/2", "http://a/3")
+
+
+def test_gzip_sitemap_inflating_past_the_limit_is_refused() -> None:
+    big = gzip.compress(URLSET.replace(b"</urlset>", b"<!--" + b" " * 10_000 + b"--></urlset>"))
+    assert parse_sitemap(big, max_size=5_000).kind is None
+    assert parse_sitemap(big, max_size=50_000).locations == ("http://a/1", "http://a/2")
+
+
 def test_sitemaps_named_in_robots() -> None:
     robots = b"User-agent: *\nDisallow: /x\nSitemap: http://a/s.xml\nsitemap:/relative.xml\n"
     assert sitemap_urls_in_robots(robots, "http://a/robots.txt") == ["http://a/s.xml", "http://a/relative.xml"]
+    assert sitemap_urls_in_robots(b"Sitemap:\n  SITEMAP: /s.xml\n", "http://a/robots.txt") == ["http://a/s.xml"]
 
 
 # --- 301 targets ------------------------------------------------------------------------------------

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from scrapy.http import Headers
 
-from linkcrawler.web.page import (
-    MAX_ANCHOR_CHARS,
-    MAX_LINKS,
-    PageAnalysis,
-    analyze_page,
-    detect_challenge,
-    normalize_headers,
-    robots_directives,
-)
+from linkcrawler.web.challenge import detect_challenge
+from linkcrawler.web.headers import normalize_headers, robots_directives
+from linkcrawler.web.links import MAX_ANCHOR_CHARS, MAX_LINKS
+from linkcrawler.web.page import PageAnalysis, analyze_page
 
 PAGE = "https://blog.example.org/posts/hello"
 TARGET = "https://shop.example.com/a-page?x=1&y=2"
@@ -657,3 +652,66 @@ def test_normalize_headers_accepts_every_usual_shape():
 
 def test_title_is_read_and_squashed():
     assert analyze("<html><head><title>\n  A   title </title></head></html>").title == "A title"
+
+
+# --- markup after </html> ------------------------------------------------------------------
+
+
+def test_link_after_the_end_of_the_document_is_found_as_a_browser_finds_it():
+    html = (
+        '<html><head><title>t</title></head><body><a href="/in">in</a></body></html>'
+        '<a href="https://target.example/x">x</a>'
+    )
+    page = analyze(html)
+    assert urls(page) == ["https://blog.example.org/in", "https://target.example/x"]
+    assert page.links_to("https://target.example/x")[0].anchor_text == "x"
+    assert page.content_after_end and page.parsed_fully
+
+    from linkcrawler.backlinks.status import Status
+    from linkcrawler.backlinks.verdict import classify_backlink
+
+    verdict = classify_backlink(page, "https://target.example/x", PAGE)
+    assert verdict.status is Status.LIVE
+
+
+def test_injected_footer_after_a_full_document_keeps_its_links_and_text():
+    html = (
+        "<HTML><BODY><p>page</p></BODY></HTML>\n<!-- cache -->\n"
+        '<div class="footer"><a href="https://target.example/y" rel="sponsored">y</a> '
+        "see target.example/z</div></body></html>"
+    )
+    page = analyze(html)
+    assert [(link.url, link.rel) for link in page.links] == [("https://target.example/y", ("sponsored",))]
+    assert page.mentions("https://target.example/z") == ("text",)
+
+
+def test_only_comments_after_the_end_need_no_rewrite():
+    page = analyze('<html><body><a href="/in">in</a></body></html>\n<!-- generated in 0.1 s -->\n')
+    assert urls(page) == ["https://blog.example.org/in"] and not page.content_after_end
+
+
+# --- the link cap -------------------------------------------------------------------------------
+
+
+def test_a_table_of_contents_with_14000_links_keeps_them_all():
+    rows = "".join(f'<li><a href="/docs/s{i}.html">Section {i}</a></li>' for i in range(14_000))
+    page = analyze(f"<html><body><ol>{rows}</ol></body></html>")
+    assert len(page.links) == 14_000 and page.link_count == 14_000
+    assert not page.links_truncated
+    assert page.links[-1].url == "https://blog.example.org/docs/s13999.html"
+
+
+def test_the_cap_counts_distinct_hrefs_and_repeats_of_kept_ones_stay():
+    nav = '<a href="/home">home</a><a href="/about" rel="nofollow">about</a>'
+    html = nav * 50 + "".join(f'<a href="/p{i}">{i}</a>' for i in range(3)) + nav
+    page = analyze(html, max_links=5)
+    assert page.link_count == 105 and page.distinct_link_count == 5
+    assert not page.links_truncated and len(page.links) == 105
+
+
+def test_a_page_over_the_cap_reports_the_truncation_with_its_counts():
+    html = '<a href="/same">s</a>' * 10 + "".join(f'<a href="/p{i}">{i}</a>' for i in range(8))
+    page = analyze(html, max_links=4)
+    assert page.links_truncated
+    assert (page.link_count, page.distinct_link_count) == (18, 9)
+    assert [link.href for link in page.links] == ["/same"] * 10 + ["/p0", "/p1", "/p2"]

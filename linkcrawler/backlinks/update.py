@@ -25,11 +25,9 @@ from linkcrawler.backlinks.items import (
 )
 from linkcrawler.backlinks.status import PRESENT_STATUSES, as_status
 from linkcrawler.backlinks.verdict import Verdict, apply_failure_policy
-from linkcrawler.web.page import NOT_FOLLOWED_RELS
+from linkcrawler.web.links import NOT_FOLLOWED_RELS
 
 logger = logging.getLogger(__name__)
-
-
 
 
 def _followed(rel: list[str]) -> bool:

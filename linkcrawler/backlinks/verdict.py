@@ -53,13 +53,11 @@ from urllib.parse import urlsplit
 from linkcrawler.backlinks.status import Status
 from linkcrawler.defaults import LINKCRAWLER_LOST_AFTER
 from linkcrawler.web import outcome
-from linkcrawler.web.page import (
-    SEEN_IN_PHRASES,
-    HeadersLike,
-    Link,
-    PageAnalysis,
-    detect_challenge,
-)
+from linkcrawler.web.challenge import detect_challenge
+from linkcrawler.web.headers import HeadersLike
+from linkcrawler.web.links import Link
+from linkcrawler.web.mentions import SEEN_IN_PHRASES
+from linkcrawler.web.page import PageAnalysis
 from linkcrawler.web.redirects import RedirectChain
 from linkcrawler.web.text import squash
 from linkcrawler.web.urls import normalize_url

@@ -5,7 +5,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
+
+from w3lib.url import url_query_cleaner
 
 from linkcrawler import defaults
 from linkcrawler.web.urls import normalize_url
@@ -17,7 +19,13 @@ _PATH_SESSION_RE = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*"
 
 
 class ParamStripper:
-    """Removes session-id and tracking parameters from normalized URLs."""
+    """Removes session-id and tracking parameters from normalized URLs.
+
+    ``w3lib.url.url_query_cleaner`` removes the parameters; the ``fnmatch``
+    wildcards (``utm_*``, ``aspsessionid*``) are first expanded into the names
+    this URL carries, matched percent-decoded and case-insensitively. Session ids
+    in the path (``;jsessionid=``) are beyond it and removed here.
+    """
 
     def __init__(self, patterns: Iterable[str] = SESSION_PARAMS) -> None:
         self.patterns = tuple(p.strip().lower() for p in patterns if p.strip())
@@ -28,18 +36,15 @@ class ParamStripper:
     def __call__(self, url: str) -> str:
         if "?" not in url and ";" not in url:
             return url
-        parts = urlsplit(url)
-        path = _PATH_SESSION_RE.sub("", parts.path) if ";" in parts.path else parts.path
-        query = parts.query
-        if query:
-            kept = [pair for pair in query.split("&") if not self._regex.match(unquote(pair.split("=", 1)[0]))]
-            query = "&".join(kept)
-        if path == parts.path and query == parts.query:
-            return url
-        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
-
-
-
+        head, _, query = url.partition("?")
+        if ";" in head:
+            head = _PATH_SESSION_RE.sub("", head)
+        names = {pair.partition("=")[0] for pair in query.split("&")} if query else ()
+        removed = [name for name in names if self._regex.match(unquote(name))]
+        if not removed:
+            return f"{head}?{query}" if query else head
+        # unique=False: "?a=1&a=2" is another page than "?a=1".
+        return url_query_cleaner(f"{head}?{query}", removed, remove=True, unique=False)
 
 
 class SiteScope:

@@ -49,7 +49,8 @@ from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import RobotsDisallowed
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.web.page import PageAnalysis, analyze_page, normalize_headers
+from linkcrawler.web.headers import normalize_headers
+from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import analyze_redirect_chain, is_redirect_status
 from linkcrawler.web.text import printable
 from linkcrawler.web.urls import normalize_url

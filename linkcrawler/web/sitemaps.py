@@ -1,16 +1,18 @@
-"""Sitemaps and the ``Sitemap:`` lines of robots.txt."""
+"""Sitemaps and the ``Sitemap:`` lines of robots.txt, read with Scrapy's own sitemap code."""
 
 from __future__ import annotations
 
-import gzip
-import io
+import struct
 import zlib
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from lxml import etree
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-# --- sitemaps ----------------------------------------------------------------------
+__all__ = ["SitemapContent", "parse_sitemap", "sitemap_urls_in_robots"]
+
+_KINDS = frozenset({"urlset", "sitemapindex"})
 
 
 @dataclass(frozen=True)
@@ -22,56 +24,36 @@ class SitemapContent:
 
 
 def sitemap_urls_in_robots(body: bytes, base_url: str) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt, absolute."""
-    found = []
-    for line in body.splitlines():
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"sitemap" and value.strip():
-            found.append(urljoin(base_url, value.strip().decode("utf-8", "replace")))
-    return found
+    """The ``Sitemap:`` URLs of a robots.txt, absolute (lines that are not UTF-8 are skipped)."""
+    # An empty "Sitemap:" resolves to the robots.txt itself: not a sitemap to fetch.
+    return [url for url in sitemap_urls_from_robots(body, base_url) if url != base_url]
 
 
 def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024) -> SitemapContent:
     """The URLs of a sitemap (``<urlset>``) or the sitemaps of an index, gzip or plain.
 
     Never raises on bad content; entities are not resolved and nothing is fetched.
+    A gzip body that inflates past ``max_size`` is refused (``kind`` ``None``), as
+    Scrapy's ``SitemapSpider`` refuses it.
     """
     if body[:2] == b"\x1f\x8b":
         try:
-            with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
-                body = unzipped.read(max_size + 1)[:max_size]
-        except (OSError, EOFError, zlib.error):
+            body = gunzip(body, max_size=max_size)
+        except (OSError, EOFError, struct.error, zlib.error, ValueError):  # ValueError: past max_size
             return SitemapContent(None)
     if not body.strip():
         return SitemapContent(None)
-    kind: str | None = None
+    try:
+        sitemap = Sitemap(body)
+    except (etree.LxmlError, StopIteration):
+        return SitemapContent(None)
+    if sitemap.type not in _KINDS:
+        return SitemapContent(None)
     locations: list[str] = []
     try:
-        for event, element in etree.iterparse(
-            io.BytesIO(body), events=("start", "end"), recover=True, resolve_entities=False,
-            no_network=True, remove_comments=True, remove_pis=True, huge_tree=False,
-        ):
-            name = _local_name(element.tag)
-            if kind is None:
-                if event == "start" and name in ("urlset", "sitemapindex"):
-                    kind = name
-                    continue
-                if event == "start":
-                    return SitemapContent(None)
-            if event == "end" and name == "loc" and element.text and element.text.strip():
-                locations.append(element.text.strip())
-            if event == "end" and name in ("url", "sitemap"):
-                element.clear()
+        for entry in sitemap:
+            if entry.get("loc"):
+                locations.append(entry["loc"])
     except etree.LxmlError:
-        pass
-    return SitemapContent(kind, tuple(locations))
-
-
-def _local_name(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]
-
-
-
-
+        pass  # broken past some point: what was read before it stands
+    return SitemapContent(sitemap.type, tuple(locations))
