@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/scrapy demo
 
-test: install
+# ruff (style and bugs) and mypy (--strict on the shared layer and the capability models).
+lint: install
+	$(BIN)/ruff check linkcrawler pipelines tests benchmarks deploy
+	$(BIN)/mypy
+
+test: install lint
 	$(BIN)/pytest
 
 bench: install

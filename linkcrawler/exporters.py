@@ -53,7 +53,7 @@ def export_fields(item_types: Iterable[type]) -> list[str]:
     fields: dict[str, None] = {}
     for item_type in item_types:
         if getattr(item_type, "export_record", None) is not None:
-            fields.update(dict.fromkeys(item_type.export_fields))
+            fields.update(dict.fromkeys(getattr(item_type, "export_fields", ())))
     return list(fields)
 
 

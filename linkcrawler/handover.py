@@ -19,7 +19,7 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-__all__ = ["SCHEME", "HandoverDownloadHandler", "handover_request", "handed_over"]
+__all__ = ["SCHEME", "HandoverDownloadHandler", "handed_over", "handover_request"]
 
 #: The scheme of handover requests (``DOWNLOAD_HANDLERS`` maps it to the handler).
 SCHEME = "handover"
@@ -47,6 +47,7 @@ def handover_request(items: list[Any], meta: dict[str, Any] | None = None) -> Re
 
 def handed_over(response_or_failure: Response | Failure) -> Iterator[Any]:
     """The callback (and errback) of a handover request: its items."""
-    request = response_or_failure.request if isinstance(response_or_failure, Failure) else response_or_failure.request
+    # A Failure from the downloader carries the request too.
+    request: Request | None = getattr(response_or_failure, "request", None)
     if request is not None:
         yield from request.meta.pop(_META, [])

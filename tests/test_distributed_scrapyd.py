@@ -31,7 +31,7 @@ from linkcrawler.store.writer import write_batch
 from tests.fixtures.scrapyd import PROJECT, ScrapydProcess, deploy
 from tests.fixtures.services import SecantusProcess
 from tests.mockserver import MockServer
-from tests.test_distributed_workers import PersistentRedis, persistent_redis  # noqa: F401 - a fixture
+from tests.test_distributed_workers import PersistentRedis, persistent_redis
 
 pytestmark = pytest.mark.slow
 
@@ -256,7 +256,7 @@ def test_a_node_killed_mid_crawl_loses_nothing(
 
 def test_redis_stopped_mid_crawl_loses_nothing(
     cluster: Cluster, single_process_outcome: Snapshot, small_database: pymongo.database.Database,
-    persistent_redis: PersistentRedis,  # noqa: F811 - the fixture imported above
+    persistent_redis: PersistentRedis,
 ) -> None:
     db = small_database
     jobs = cluster.schedule(persistent_redis.url, db)

@@ -316,7 +316,7 @@ def test_malformed_rows_are_reported_and_never_stop_the_rest(tmp_path: Path) -> 
         "http://a.test/7,http://demo.linkcrawler.test/,last\r\n",
     )
 
-    reader, items = read_all(path)
+    _reader, items = read_all(path)
 
     assert [(row.line, row.source_url, row.anchor_text) for row in rows_of(items)] == [
         (2, "http://a.test/1", "two lines"),

@@ -302,7 +302,7 @@ def test_every_format_escapes_what_it_cannot_hold_raw() -> None:
         # Read back, every rule is the same URL again (a decoded path percent-encoded again).
         sources = [source for source, _ in parse_rules(text)]
         assert sources[0] in (HOSTILE.source, "/a%0D%0ARedirect%20301%20/x%20%22q%22's'%20caf%C3%A9"), fmt
-        assert [target for _, target in parse_rules(text)][0] in ("http://s/new%20page", "/new%20page"), fmt
+        assert next(target for _, target in parse_rules(text)) in ("http://s/new%20page", "/new%20page"), fmt
         assert len(sources) == len(rules), fmt
         assert skipped_rules(rules, fmt) == []
     nginx = format_rules(rules, "nginx")

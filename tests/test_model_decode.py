@@ -11,7 +11,7 @@ def test_declared_charsets_in_order_hint_header_meta():
     body = '<meta charset="iso-8859-15"><p>€</p>'.encode("iso-8859-15")
     assert decode_body(body) == ('<meta charset="iso-8859-15"><p>€</p>', "iso8859-15")
     assert decode_body("é".encode("cp1252"), "text/html; charset=windows-1252")[0] == "é"
-    assert decode_body("é".encode("utf-8"), "text/html; charset=windows-1252", "utf-8") == ("é", "utf-8")
+    assert decode_body("é".encode(), "text/html; charset=windows-1252", "utf-8") == ("é", "utf-8")
 
 
 def test_bom_wins_and_is_stripped():
@@ -19,7 +19,7 @@ def test_bom_wins_and_is_stripped():
 
 
 def test_undeclared_bytes_are_utf8_else_cp1252():
-    assert decode_body("café".encode("utf-8")) == ("café", "utf-8")
+    assert decode_body("café".encode()) == ("café", "utf-8")
     assert decode_body("café".encode("cp1252")) == ("café", "cp1252")
 
 
@@ -33,7 +33,7 @@ def test_charsets_that_are_not_text_are_skipped_wherever_declared(label):
 
 
 def test_meta_utf16_on_an_ascii_page_is_read_as_utf8():
-    body = '<meta charset="utf-16"><p>café</p>'.encode("utf-8")
+    body = '<meta charset="utf-16"><p>café</p>'.encode()
     assert decode_body(body) == ('<meta charset="utf-16"><p>café</p>', "utf-8")
 
 

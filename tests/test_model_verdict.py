@@ -34,8 +34,8 @@ from linkcrawler.backlinks.verdict import (
     apply_failure_policy,
     classify_backlink,
     classify_failure,
-    redirect_failure,
     classify_http_status,
+    redirect_failure,
     same_page,
     with_redirect_context,
 )

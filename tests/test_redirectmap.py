@@ -30,7 +30,6 @@ from tests.fixtures.web import MockServerFactory
 from tests.mockserver import PROJECT_ROOT, MockServer
 from tests.test_site_audit import audit_settings, meta_only, page, write
 
-
 #: The test servers listen on loopback addresses, which the address guard refuses.
 ALLOW_LOOPBACK = {"LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1"}
 
@@ -73,7 +72,7 @@ def add_backlinks(db: pymongo.database.Database, links: list[tuple[str, str, str
     now = datetime.now(timezone.utc)
     ops = [op for source, target, anchor in links
            for op in new_backlink_ops(source, target, now, "test", anchor_text=anchor)]
-    result, failed = write_batch(db, ops)
+    _result, failed = write_batch(db, ops)
     assert not failed
 
 

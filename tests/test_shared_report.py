@@ -3,11 +3,9 @@ test_distributed_tasks.py and end to end in test_site_audit_shared.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
-
-import asyncio
-
 
 from linkcrawler.crawl.shared_report import Built, SharedReport
 from tests.aio import asyncio_test

@@ -54,13 +54,13 @@ class NoDnsResolver:
 
 
 class _HeadRefusing(BaseHTTPRequestHandler):
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.server.hits.append(("HEAD", self.path))  # type: ignore[attr-defined]
         self.send_response(405)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.hits.append(("GET", self.path))  # type: ignore[attr-defined]
         body = b"<html><title>fine</title></html>"
         self.send_response(200 if self.path == "/fine" else 404)
@@ -365,7 +365,9 @@ def test_robots_can_be_ignored_on_the_own_site(
 
 
 @pytest_twisted.inlineCallbacks
-def test_max_pages_bounds_the_crawl(audit: Any, audited_site: Site, mongo_db: pymongo.database.Database) -> Generator[Deferred[Any], Any, None]:
+def test_max_pages_bounds_the_crawl(
+    audit: Any, audited_site: Site, mongo_db: pymongo.database.Database,
+) -> Generator[Deferred[Any], Any, None]:
     result = yield audit(max_pages="3")
     fetched = [key for key in audited_site.server.hits(by_method=True) if key.startswith("GET /")
                and not key.startswith(("GET /robots.txt", "GET /sitemap"))]

@@ -22,7 +22,7 @@ from linkcrawler.crawl.book import AuditBook, fold_totals
 from linkcrawler.spiders.site_audit import SiteAuditSpider
 from linkcrawler.web.urls import normalize_url
 from tests.crawling import CrawlResult, run_spider
-from tests.test_site_audit import (  # noqa: F401 - fixtures
+from tests.test_site_audit import (
     Site,
     audit_settings,
     audited_site,
@@ -99,7 +99,7 @@ def test_two_workers_make_the_report_of_one(
     fetched_by = [r.stats.get("linkcrawler/site_audit/facts/page", 0) for r in results]
     assert all(fetched_by), f"pages fetched by each worker: {fetched_by}"
     reports = [[item for item in r.items if not isinstance(item, AuditFact)] for r in results]
-    reporters = [r for r, report in zip(results, reports) if report]
+    reporters = [r for r, report in zip(results, reports, strict=True) if report]
     assert len(reporters) == 1
     assert reporters[0].stats["linkcrawler/site_audit/pages"] == len(expected["pages"])
     # The items of one process, the totals written into the pages (one write per page).

@@ -97,7 +97,7 @@ def generate(root: Path, port: int, closed_port: int, pages: int = 20_000, seed:
     for j in range(CHAINS):
         hops = [f"/r/c{j}-{k}" for k in range(3)]
         final = urls[rng.randrange(len(urls))]
-        for here, there in zip(hops, [*hops[1:], final]):
+        for here, there in zip(hops, [*hops[1:], final], strict=True):
             locations.append(f"location = {here} {{ return 301 {there}; }}")
         truth.chains.update(base + hop for hop in hops[:2])  # 3 and 2 redirects; the last hop is 1
         plant(hops[0], "chain", 1, False)

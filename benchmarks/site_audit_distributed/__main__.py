@@ -87,7 +87,7 @@ def main() -> None:
             with MockServer(site_dir=root) as server:
                 base = server.url("/").rstrip("/")
                 port = int(base.rsplit(":", 1)[1])
-                truth, _ = generate(root, port, closed_port=1, pages=opts.pages)
+                _truth, _ = generate(root, port, closed_port=1, pages=opts.pages)
                 for page in root.rglob("*.html"):
                     page.with_name(page.name + ".meta.json").write_text(json.dumps({"delay": opts.latency}))
                 client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(db_server.uri, tz_aware=True)

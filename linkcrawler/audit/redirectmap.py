@@ -92,7 +92,7 @@ def target_score(gone: GonePage, live: LivePage) -> float:
     title_similarity = dice(gone_words, text_tokens(live.title))
     gone_dirs, live_segments = _directories(gone.url), [s for s in urlsplit(live.url).path.split("/") if s]
     shared = 0
-    for mine, theirs in zip(gone_dirs, live_segments):
+    for mine, theirs in zip(gone_dirs, live_segments, strict=False):
         if mine != theirs:
             break
         shared += 1
@@ -254,7 +254,7 @@ def skipped_rules(rules: Sequence[RedirectRule], fmt: str) -> list[tuple[Redirec
             if parts.query and "$" in _path_and_query(rule.source):
                 skipped.append((rule, "nginx cannot match a request URI holding '$'"))
             elif not parts.query and (char := _unprintable(unquote(parts.path or "/"))) is not None:
-                skipped.append((rule, f"nginx cannot write the character {ascii(char)} of the decoded path"))
+                skipped.append((rule, f"nginx cannot write the character {char!a} of the decoded path"))
     return skipped
 
 

@@ -208,6 +208,17 @@ def referring_domains(
 
 
 __all__ = [
-    "AUDIT_FETCHES", "BACKLINKS", "fact_id", "load_facts", "purge_facts", "BROKEN_LINKS", "LOST_BACKLINK_STATUSES", "PAGES", "REDIRECTED_LINKS",
-    "load_findings", "purge_fixed_links", "referring_domains", "sites",
+    "AUDIT_FETCHES",
+    "BACKLINKS",
+    "BROKEN_LINKS",
+    "LOST_BACKLINK_STATUSES",
+    "PAGES",
+    "REDIRECTED_LINKS",
+    "fact_id",
+    "load_facts",
+    "load_findings",
+    "purge_facts",
+    "purge_fixed_links",
+    "referring_domains",
+    "sites",
 ]

@@ -10,8 +10,8 @@ from linkcrawler.cli import StoreCommand
 from linkcrawler.store import Store
 
 
-def _short(text: Any, width: int) -> str:
-    text = " ".join(str(text or "").split())
+def _short(value: Any, width: int) -> str:
+    text = " ".join(str(value or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -76,7 +76,7 @@ def verify_rules(
     deployed = [(deployed_url(base_url, source, site), deployed_url(base_url, target, site)) for source, target in rules]
     chains = fetch([source_url for source_url, _ in deployed])
     results = []
-    for (source, target), (source_url, target_url) in zip(rules, deployed):
+    for (source, target), (source_url, target_url) in zip(rules, deployed, strict=True):
         chain = chains[source_url]
         first = chain.answers[0]
         second = chain.answers[1] if len(chain.answers) > 1 else None

@@ -98,7 +98,7 @@ class Command(StoreCommand):
             not_checked = f"  (not checked: {r['reason']})" if r["reason"] else "  (not checked)"
             flag = {"broken": "  <- BROKEN", "redirect": f"  -> {r['final_url']}",
                     "unknown": "  (not audited)" if r["status"] == "" else not_checked}.get(r["health"], "")
-            print(f"{r['rank']:>4}  {r['referring_domains']:>7}  {r['backlinks']:>6}  {str(r['status']):<18}  "
+            print(f"{r['rank']:>4}  {r['referring_domains']:>7}  {r['backlinks']:>6}  {r['status']!s:<18}  "
                   f"{printable(r['url'])}{printable(flag)}")
         if not table:
             print("no backlinks known: import some with scrapy importlinks FILE")

@@ -531,7 +531,7 @@ def fold_totals(items: list[Any], totals: AuditTotals) -> list[Any]:
     A report made once the crawl is over can say everything of a page in one
     item (one write per page instead of two).
     """
-    known = {url: rest for url, *rest in totals.pages}
+    known = {url: (inlinks, in_sitemap, depth, found_by) for url, inlinks, in_sitemap, depth, found_by in totals.pages}
     for item in items:
         if isinstance(item, AuditedPage) and item.url in known:
             item.inlinks, item.in_sitemap, item.depth, item.found_by = known[item.url]

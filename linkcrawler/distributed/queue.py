@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 import redis
 from scrapy import Request, Spider
-from scrapy_redis.queue import Base  # type: ignore[import-untyped]  # scrapy-redis ships no type hints
+from scrapy_redis.queue import Base  # scrapy-redis ships no type hints (ignore_missing_imports)
 
 #: Length of the sequence-number prefix of an entry.
 SEQ_WIDTH = 16

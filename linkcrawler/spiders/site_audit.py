@@ -197,7 +197,7 @@ class SiteAuditSpider(scrapy.Spider):
         return self.book.findings
 
     def _inc(self, key: str, count: int = 1) -> None:
-        self.crawler.stats.inc_value(key, count)  # type: ignore[union-attr]
+        self.crawler.stats.inc_value(key, count)
 
     # --- signals -------------------------------------------------------------------
 
@@ -216,7 +216,7 @@ class SiteAuditSpider(scrapy.Spider):
             if requests:
                 logger.info("site_audit: %d URL(s) of the sitemaps were not reached by links; fetching them", len(requests))
                 for request in requests:
-                    self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+                    self.crawler.engine.crawl(request)
                 raise DontCloseSpider
         if self.stage == "sitemap":
             self.stage = "totals"
@@ -324,7 +324,7 @@ class SiteAuditSpider(scrapy.Spider):
         A request rather than a coroutine: the engine would wait for its next
         heartbeat (5 s) to notice the crawl is over.
         """
-        self.crawler.engine.crawl(handover_request(items, meta={LOCAL_META: True}))  # type: ignore[union-attr]
+        self.crawler.engine.crawl(handover_request(items, meta={LOCAL_META: True}))
 
     # --- robots.txt and sitemaps ------------------------------------------------------------
 
@@ -444,7 +444,7 @@ class SiteAuditSpider(scrapy.Spider):
         if self.report.done and self.report.seconds is not None and self.stage != "totals":
             self.stage = "totals"
             # From the end of the shared crawl to the report stored: what sharing adds.
-            self.crawler.stats.set_value(  # type: ignore[union-attr]
+            self.crawler.stats.set_value(
                 "linkcrawler/site_audit/report_seconds", round(self.report.seconds, 2))
         return more
 
@@ -474,7 +474,7 @@ class SiteAuditSpider(scrapy.Spider):
 
     def _fetch_missing(self, fetches: Any) -> None:
         for fetch in fetches:
-            self.crawler.engine.crawl(self._request(fetch, meta={LOCAL_META: True}))  # type: ignore[union-attr]
+            self.crawler.engine.crawl(self._request(fetch, meta={LOCAL_META: True}))
 
     def _send_report(self, items: list[Any]) -> None:
         self._send_items_later(items)

@@ -116,7 +116,8 @@ class EmbeddedServer:
 
     def _read_state(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self._state_file.read_text())
+            state: dict[str, Any] | None = json.loads(self._state_file.read_text())
+            return state
         except (OSError, ValueError):
             return None
 

@@ -164,7 +164,8 @@ class ChainSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        answers = (*request.meta["fetch_answers"], _failed_answer(request.url, failure.value))
+        exc = failure.value if failure.value is not None else RuntimeError("download failed")
+        answers = (*request.meta["fetch_answers"], _failed_answer(request.url, exc))
         self._finish(request.meta["fetch_start"], answers)
 
     def _finish(self, start: str, answers: tuple[Answer, ...], problem: ErrorKind | None = None,
@@ -186,7 +187,7 @@ def crawl_chains(runner: CrawlerRunner | CrawlerProcessBase, urls: Iterable[str]
     """Fetch ``urls`` with ``runner`` (a reactor that runs); fires with :func:`fetch_chains`' result."""
     urls = list(dict.fromkeys(urls))
     results: dict[str, FetchedChain] = {}
-    deferred = runner.crawl(ChainSpider, urls=urls, results=results)
+    deferred: Deferred[Any] = runner.crawl(ChainSpider, urls=urls, results=results)  # type: ignore[assignment]
     return deferred.addCallback(lambda _: _complete(urls, results))
 
 
@@ -227,5 +228,5 @@ def _crawler_process(settings: BaseSettings) -> CrawlerProcessBase:
     if not settings.getbool("TWISTED_REACTOR_ENABLED", True) or (
         settings.get("TWISTED_REACTOR") == asyncio_reactor and not settings.getbool("FORCE_CRAWLER_PROCESS")
     ):
-        return AsyncCrawlerProcess(settings)
-    return CrawlerProcess(settings)
+        return AsyncCrawlerProcess(settings)  # type: ignore[arg-type]  # a BaseSettings works as well
+    return CrawlerProcess(settings)  # type: ignore[arg-type]

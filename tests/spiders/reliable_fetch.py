@@ -31,7 +31,7 @@ from linkcrawler.signals import items_stored
 
 class ReliableFetchSpider(scrapy.Spider):
     name = "reliable_fetch"
-    custom_settings = {  # noqa: RUF012 - Scrapy's own attribute
+    custom_settings = {
         "ITEM_PIPELINES": {"tests.spiders.reliable_fetch.RecordPipeline": 100},
         "ROBOTSTXT_OBEY": False,
     }

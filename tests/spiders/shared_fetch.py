@@ -12,7 +12,7 @@ import scrapy
 class SharedFetchSpider(scrapy.Spider):
     name = "shared_fetch"
     # Its items are plain dicts the store has no writer for: keep them out of MongoDB.
-    custom_settings = {"ITEM_PIPELINES": {}}  # noqa: RUF012 - Scrapy's own attribute
+    custom_settings = {"ITEM_PIPELINES": {}}
 
     def __init__(self, base: str, count: str = "40", **kwargs: Any) -> None:
         super().__init__(**kwargs)
