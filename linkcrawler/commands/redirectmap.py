@@ -3,7 +3,7 @@
 A page of the audited site (``pages``, from ``site_audit``) that answers 404 or
 410 and is still the target of backlinks (``backlinks``, not in a lost state)
 gets a 301 to the live page that fits it best (see
-:func:`linkcrawler.model.audit.target_score`); rules are ranked by referring
+:func:`linkcrawler.audit.redirectmap.target_score`); rules are ranked by referring
 domains. ``--verify BASE_URL`` checks that a deployed site answers each rule
 with one 301 hop to a 200, fetching as the spiders do
 (:func:`linkcrawler.web.fetch.fetch_chains`: the address guard and robots.txt

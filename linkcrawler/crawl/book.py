@@ -3,9 +3,9 @@
 :class:`AuditBook` is the whole logic of a site audit between fetches. It is
 given the answer to each :class:`Fetch` it asked for (an :class:`Answer`: a
 status, where a redirect sends, the page's links...) and gives back the next
-fetches and the report's items (:class:`~linkcrawler.items.AuditedPage`,
-:class:`~linkcrawler.items.BrokenLink`, :class:`~linkcrawler.items.RedirectedLink`,
-:class:`~linkcrawler.items.AuditTotals`). The ``site_audit`` spider turns
+fetches and the report's items (:class:`~linkcrawler.audit.items.AuditedPage`,
+:class:`~linkcrawler.audit.items.BrokenLink`, :class:`~linkcrawler.audit.items.RedirectedLink`,
+:class:`~linkcrawler.audit.items.AuditTotals`). The ``site_audit`` spider turns
 fetches into requests and responses into answers.
 
 A distributed audit shares its fetching among workers, each storing the

@@ -2,10 +2,10 @@
 
 It reads the backlinks that are due from MongoDB, fetches each linking page once
 (however many known links it carries), follows redirects itself so the whole
-chain is recorded, and yields one :class:`~linkcrawler.items.PageCheck` per
-page, with a :class:`~linkcrawler.items.BacklinkCheck` for each of its known
+chain is recorded, and yields one :class:`~linkcrawler.backlinks.items.PageCheck` per
+page, with a :class:`~linkcrawler.backlinks.items.BacklinkCheck` for each of its known
 links. What a response means is decided by the pure functions of
-:mod:`linkcrawler.model`; the state pipeline turns checks into state changes
+:mod:`linkcrawler.backlinks` and :mod:`linkcrawler.web`; the state pipeline turns checks into state changes
 and events.
 
 Arguments: ``-a all=1`` checks every link, not only those due; ``-a limit=N``

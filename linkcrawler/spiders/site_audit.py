@@ -2,18 +2,18 @@
 
 Every internal page is fetched once (GET), every distinct external link checked
 once (HEAD, GET when HEAD is refused) and never crawled beyond. What each answer
-means lives in :mod:`linkcrawler.model.audit`, and the crawl's bookkeeping (what
+means lives in :mod:`linkcrawler.web` (outcomes, redirects) and :mod:`linkcrawler.audit`, and the crawl's bookkeeping (what
 to fetch next, which chains wait for which hop, which links are broken) in
 :class:`~linkcrawler.crawl.book.AuditBook`; this spider turns the book's
 fetches into requests and responses into answers. The items:
 
-- :class:`~linkcrawler.items.AuditedPage` per internal URL (``pages``),
-- :class:`~linkcrawler.items.BrokenLink` per (page, link) whose target is broken,
-- :class:`~linkcrawler.items.RedirectedLink` per (page, internal link to a redirect),
-- one :class:`~linkcrawler.items.AuditTotals` at the end (``inlinks``, ``in_sitemap``).
+- :class:`~linkcrawler.audit.items.AuditedPage` per internal URL (``pages``),
+- :class:`~linkcrawler.audit.items.BrokenLink` per (page, link) whose target is broken,
+- :class:`~linkcrawler.audit.items.RedirectedLink` per (page, internal link to a redirect),
+- one :class:`~linkcrawler.audit.items.AuditTotals` at the end (``inlinks``, ``in_sitemap``).
 
 Redirects are followed by the spider, not by Scrapy (``dont_redirect``): each hop
-is a URL fetched once and recorded in a :class:`~linkcrawler.model.audit.RedirectGraph`,
+is a URL fetched once and recorded in a :class:`~linkcrawler.web.redirects.RedirectGraph`,
 so chains keep every hop and loops are seen. The book's set of URLs replaces the
 duplicate filter (``dont_filter``), which would otherwise swallow a redirect to a
 URL already fetched.
@@ -25,7 +25,7 @@ then the totals are written.
 
 Shared (``REDIS_URL``): every worker runs this spider on the same start URL;
 Redis de-duplicates on the URL and method (``linkcrawler_fingerprint``), each
-worker stores what it fetched (:class:`~linkcrawler.items.AuditFact`, in
+worker stores what it fetched (:class:`~linkcrawler.audit.items.AuditFact`, in
 ``audit_fetches``) and explores from it without settling anything
 (:meth:`AuditBook.explore`). When the shared crawl is over, one worker replays
 the stored answers through a fresh book (:func:`~linkcrawler.crawl.book.replay`),
