@@ -7,18 +7,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from linkcrawler.distributed.queue import CrawlKeys
 from linkcrawler.distributed.tasks import RunTasks
 from linkcrawler.distributed.workers import WorkerRegistry
-
-KEYS = CrawlKeys.for_spider("test", "spider")
-
-
-@pytest.fixture
-def server(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+from tests.test_distributed_queue import KEYS, server
 
 
 def make_tasks(server: redis.Redis, worker: str) -> RunTasks:
