@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import redis
+from redis.backoff import ExponentialBackoff
 from scrapy.utils.asyncio import call_later, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 
@@ -58,23 +59,31 @@ class RedisUnavailable(LinkcrawlerError):
 
 
 class Backoff:
-    """Delays between attempts: ``first``, then doubling, never more than ``longest``."""
+    """Delays between attempts: ``first``, then doubling, never more than ``longest``.
+
+    The arithmetic is redis-py's :class:`~redis.backoff.ExponentialBackoff`; this
+    keeps the count of failures and checks the bounds.
+    """
 
     def __init__(self, first: float, longest: float) -> None:
         if not 0 < first <= longest:
             raise ValueError(f"back-off delays must satisfy 0 < first <= longest, got {first} and {longest}")
         self.first = first
         self.longest = longest
+        self._delays = ExponentialBackoff(cap=longest, base=first)
+        self._failures = 0
         self.delay = first
 
     def reset(self) -> float:
         """Start over: the first delay."""
-        self.delay = self.first
+        self._failures = 0
+        self.delay = self._delays.compute(0)
         return self.delay
 
     def next(self) -> float:
         """The delay after one more failed attempt."""
-        self.delay = min(self.delay * 2, self.longest)
+        self._failures += 1
+        self.delay = self._delays.compute(self._failures)
         return self.delay
 
 

@@ -36,6 +36,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 from scrapy.utils.asyncio import run_in_thread
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from linkcrawler import defaults
 
@@ -126,6 +127,10 @@ def write_batch(
 ) -> tuple[WriteResult, list[tuple[WriteOp, str]]]:
     """Write ``ops`` (blocking: call it in a thread), retrying what failed transiently.
 
+    Each collection's operations are one bulk write; the ones that failed
+    transiently are written again, with tenacity's exponential back-off
+    (``backoff``, doubling, at most ``backoff_max``), up to ``retries`` times.
+
     Returns the counts and the operations that could not be written, with why.
     """
     result = WriteResult()
@@ -133,29 +138,50 @@ def write_batch(
     groups: dict[tuple[int, str], list[WriteOp]] = defaultdict(list)
     for op in ops:
         groups[op.phase, op.collection].append(op)
-    for (_, collection), pending in sorted(groups.items(), key=lambda group: group[0][0]):
-        attempt = 0
-        while pending:
-            attempt += 1
-            result.attempts += 1
-            retry, permanent, done, dup = _attempt(db, collection, pending)
-            result.written += done
-            result.already_there += dup
-            failed.extend(permanent)
-            if not retry:
-                break
-            if attempt > retries:
-                failed.extend((op, f"still failing after {attempt} attempts: {why}") for op, why in retry)
-                break
-            delay = min(backoff_max, backoff * 2 ** (attempt - 1))
-            logger.warning(
-                "MongoDB: %d write(s) to %s failed (%s); retry %d/%d in %.1fs",
-                len(retry), collection, retry[0][1], attempt, retries, delay,
-            )
-            sleep(delay)
-            pending = [op for op, _ in retry]
+    for (_, collection), group in sorted(groups.items(), key=lambda item: item[0][0]):
+        pending = group
+
+        def log_retry(state: RetryCallState, collection: str = collection) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(error, _Transient) and state.next_action is not None:
+                logger.warning(
+                    "MongoDB: %d write(s) to %s failed (%s); retry %d/%d in %.1fs",
+                    len(error.ops), collection, error.ops[0][1], state.attempt_number, retries,
+                    state.next_action.sleep,
+                )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(retries + 1),
+            wait=wait_exponential(multiplier=backoff, max=backoff_max),
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=log_retry,
+            sleep=sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    result.attempts += 1
+                    retry, permanent, done, dup = _attempt(db, collection, pending)
+                    result.written += done
+                    result.already_there += dup
+                    failed.extend(permanent)
+                    if retry:
+                        pending = [op for op, _ in retry]
+                        raise _Transient(retry)
+        except _Transient as exc:
+            tries = attempt.retry_state.attempt_number
+            failed.extend((op, f"still failing after {tries} attempts: {why}") for op, why in exc.ops)
     result.spilled = len(failed)
     return result, failed
+
+
+class _Transient(Exception):
+    """Some writes of a batch failed in a way worth retrying (tenacity retries on it)."""
+
+    def __init__(self, ops: list[tuple[WriteOp, str]]) -> None:
+        super().__init__(f"{len(ops)} write(s) to retry")
+        self.ops = ops
 
 
 def _attempt(
