@@ -41,6 +41,7 @@ class MongoWriterPipeline:
         flush_interval: float = defaults.MONGO_FLUSH_INTERVAL,
         retries: int = defaults.MONGO_WRITE_RETRIES,
         backoff: float = defaults.MONGO_RETRY_BACKOFF,
+        backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
         spill_dir: str = defaults.LINKCRAWLER_DATA_DIR,
         stats: Any = None,
         signals: Any = None,
@@ -53,6 +54,7 @@ class MongoWriterPipeline:
         self.flush_interval = flush_interval
         self.retries = retries
         self.backoff = backoff
+        self.backoff_max = backoff_max
         self.spill_dir = spill_dir
         self.stats = stats
         self.signals = signals
@@ -70,6 +72,7 @@ class MongoWriterPipeline:
             flush_interval=s.getfloat("MONGO_FLUSH_INTERVAL", defaults.MONGO_FLUSH_INTERVAL),
             retries=s.getint("MONGO_WRITE_RETRIES", defaults.MONGO_WRITE_RETRIES),
             backoff=s.getfloat("MONGO_RETRY_BACKOFF", defaults.MONGO_RETRY_BACKOFF),
+            backoff_max=s.getfloat("MONGO_RETRY_BACKOFF_MAX", defaults.MONGO_RETRY_BACKOFF_MAX),
             spill_dir=s.get("LINKCRAWLER_DATA_DIR") or defaults.LINKCRAWLER_DATA_DIR,
             stats=crawler.stats,
             signals=crawler.signals,
@@ -91,6 +94,7 @@ class MongoWriterPipeline:
             batch_size=self.batch_size,
             retries=self.retries,
             backoff=self.backoff,
+            backoff_max=self.backoff_max,
             spill_dir=self.spill_dir,
             stats=self.stats,
         )
