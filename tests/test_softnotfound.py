@@ -102,6 +102,10 @@ def test_the_sites_template_for_unknown_urls() -> None:
     assert same_template(html("Acme hats", TEMPLATE, url="https://shop.example/p"), probe) is None
     assert same_template(html("Acme", TEMPLATE, url="https://shop.example/"), probe) is None
     assert same_template(html("Acme", TEMPLATE, url="https://shop.example/p"), None) is None
+    # An app shell, the same at every URL, real or not, says nothing.
+    shell = '<div id="root"></div><noscript>You need to enable JavaScript to run this app.</noscript>'
+    shell_probe = fingerprint(html("App", shell, url="https://app.example/f00-linkcrawler-probe"))
+    assert same_template(html("App", shell, url="https://app.example/dashboard"), shell_probe) is None
 
 
 def test_a_probe_is_needed_only_when_the_page_does_not_settle_it() -> None:

@@ -20,7 +20,9 @@ near zero:
   keeps its :func:`fingerprint`, and a page whose title is the same and whose text
   is nearly the same (word shingles, :data:`TEMPLATE_SIMILARITY`) is that template.
   A site's root page is never judged by template: some sites answer their home
-  page for every URL, and the home page is then a real page.
+  page for every URL, and the home page is then a real page. Nor is a template
+  of fewer than :data:`MIN_TEMPLATE_WORDS` words: an app shell that builds every
+  page with script looks the same at every URL, real or not.
 
 Whether the link is on the page is the caller's part: a page that still carries
 the link is never a soft 404.
@@ -38,6 +40,7 @@ from linkcrawler.web.page import PageAnalysis, parse_html
 from linkcrawler.web.text import squash
 
 __all__ = [
+    "MIN_TEMPLATE_WORDS",
     "SHORT_PAGE_WORDS",
     "TEMPLATE_SIMILARITY",
     "PageFingerprint",
@@ -51,6 +54,8 @@ __all__ = [
 
 #: A body's own words count as evidence only on a page this short (in words).
 SHORT_PAGE_WORDS = 80
+#: A template with less text than this (in words) is not compared: an app shell looks the same everywhere.
+MIN_TEMPLATE_WORDS = 20
 #: Word-shingle (Jaccard) similarity from which two texts are one template.
 TEMPLATE_SIMILARITY = 0.8
 _SHINGLE = 4
@@ -197,11 +202,11 @@ def same_template(page: PageAnalysis, not_found: PageFingerprint | None) -> str 
     """
     if not_found is None or not page.is_html or urlsplit(page.url).path in ("", "/"):
         return None
+    if not_found.words < MIN_TEMPLATE_WORDS:
+        return None
     mine = fingerprint(page)
     if mine.title != not_found.title:
         return None
-    if not mine.title and not mine.words:
-        return None  # two empty pages: nothing to compare
     similarity = _similarity(mine.shingles, not_found.shingles)
     if similarity < TEMPLATE_SIMILARITY:
         return None
