@@ -62,6 +62,10 @@ LINKCRAWLER_RETRY_AFTER_MAX = 120.0
 LINKCRAWLER_RECHECK_HOURS = 24.0
 #: Redirect hops followed from a linking page before giving up.
 LINKCRAWLER_MAX_REDIRECTS = 10
+#: A 2xx page whose meta refresh (or ``Refresh`` header) fires within this many
+#: seconds counts as a redirect to the refresh URL (Google reads an instant refresh
+#: as a redirect); a longer delay leaves a page a reader sees, and it is checked as it is.
+LINKCRAWLER_REFRESH_MAX_DELAY = 5.0
 #: Past states kept in a backlink's ``history``.
 LINKCRAWLER_HISTORY_LENGTH = 20
 

@@ -54,7 +54,9 @@ Built-in resources:
 Everything else is a file of the ``--site`` directory, read at request time so
 a test can rewrite the site between two crawls: ``DIR/<path>``, where a path
 ending in ``/`` means ``index.html``; a missing file is a 404 HTML page (so a
-missing ``robots.txt`` is a 404). A sidecar ``DIR/<path>.meta.json`` may set::
+missing ``robots.txt`` is a 404), unless the site has a ``DIR/_missing.html``:
+then that file (with its sidecar; 200 by default) answers every missing path,
+as a site with soft 404s does. A sidecar ``DIR/<path>.meta.json`` may set::
 
     {"status": 404, "headers": {"X-Robots-Tag": "noindex", "Retry-After": "2"},
      "delay": 0.5, "drop": false,
@@ -323,8 +325,13 @@ class _SiteResource(resource.Resource):
         meta_path = target.with_name(target.name + ".meta.json")
         meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         if not target.is_file() and not meta:
-            _send(request, _html_answer(404, "not found"))
-            return
+            fallback = self._site_path("/_missing.html")
+            if fallback is None or not fallback.is_file():
+                _send(request, _html_answer(404, "not found"))
+                return
+            # A site that answers its own template (a soft 404) for every unknown URL.
+            target, meta_path = fallback, fallback.with_name(fallback.name + ".meta.json")
+            meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         answer = _site_answer(request, target, meta)
         if meta.get("drop"):
             _later(request, float(meta.get("delay", 0)), lambda: _close_connection(request))

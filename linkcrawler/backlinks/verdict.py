@@ -36,6 +36,15 @@ unfollowed 3xx, 1xx and codes outside 100-599 (999 aside): ``error``.
 delivers a page: it is a fetch failure, ``error``, counted towards ``unreachable``. A
 chain that ends on a page without the link is ``redirected``; one that ends on a
 404/410 is ``page_gone`` ("redirects to X, which answers HTTP 404"): there is no page.
+An immediate meta refresh (or ``Refresh`` header) on a page without the link is a
+redirect hop too (:func:`~linkcrawler.web.redirects.refresh_location`); a page that
+carries the link keeps its own state, whatever its refresh says.
+
+**Soft 404s.** A 2xx page without the link that says "not found" (its title or
+heading is such a message; or it is short and says so) or that is the site's
+answer for a URL that cannot exist is ``page_gone``, with a reason that starts
+"soft 404:" and says which evidence (:mod:`linkcrawler.web.softnotfound`). A page
+that carries the link is never a soft 404, nor a page carrying another known link.
 
 **Failure policy.** ``error`` becomes ``unreachable`` on the ``lost_after``-th
 consecutive failure. Any other outcome, ``blocked`` included, resets the count: a
@@ -59,6 +68,7 @@ from linkcrawler.web.links import Link
 from linkcrawler.web.mentions import SEEN_IN_PHRASES
 from linkcrawler.web.page import PageAnalysis
 from linkcrawler.web.redirects import RedirectChain
+from linkcrawler.web.softnotfound import PageFingerprint, soft_404_signals
 from linkcrawler.web.text import squash
 from linkcrawler.web.urls import normalize_url
 
@@ -141,7 +151,14 @@ def _joined(phrases: Sequence[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def classify_backlink(page: PageAnalysis, target_url: str, page_url: str | None = None) -> Verdict:
+def classify_backlink(
+    page: PageAnalysis,
+    target_url: str,
+    page_url: str | None = None,
+    *,
+    not_found: PageFingerprint | None = None,
+    soft_404: bool = True,
+) -> Verdict:
     """The state of the link to ``target_url`` on a page that answered 2xx.
 
     ``page_url`` is where the check started (the backlink's ``source_url``); when
@@ -149,12 +166,18 @@ def classify_backlink(page: PageAnalysis, target_url: str, page_url: str | None 
     redirected and a missing link means ``redirected``. Links match by normalized
     URL. With several links to the target, a followed one wins and its anchor text
     is reported; otherwise the first. ``ValueError`` if ``target_url`` is not http(s).
+
+    A page without the link that is a soft 404 (:func:`~linkcrawler.web.softnotfound.soft_404_signals`:
+    it says "not found", or it is the site's answer for a URL that cannot exist,
+    whose fingerprint is ``not_found``) is ``page_gone``. ``soft_404=False`` turns
+    that off: the caller knows the page carries another link it looks for, so
+    it is a real page.
     """
     target = normalize_url(target_url)
     matches = page.links_to(target)
     if matches:
         return _present(page, target, matches)
-    return _absent(page, target, page_url)
+    return _absent(page, target, page_url, not_found if soft_404 else None, soft_404)
 
 
 def _present(page: PageAnalysis, target: str, matches: Sequence[Link]) -> Verdict:
@@ -183,11 +206,22 @@ def _present(page: PageAnalysis, target: str, matches: Sequence[Link]) -> Verdic
     return Verdict(status, reason, anchor_text=chosen.anchor_text, rel=chosen.rel, extra=extra)
 
 
-def _absent(page: PageAnalysis, target: str, page_url: str | None) -> Verdict:
+def _absent(
+    page: PageAnalysis, target: str, page_url: str | None, not_found: PageFingerprint | None, soft_404: bool
+) -> Verdict:
     extra: dict[str, Any] = {"links": 0}
     if page.challenge:
         extra["challenge"] = page.challenge
         return Verdict(Status.BLOCKED, f"bot challenge ({page.challenge})", extra=extra)
+    source = _normalized_or_none(page_url)
+    moved = source is not None and not same_page(source, page.url)
+    why = soft_404_signals(page, not_found) if soft_404 else None
+    if why is not None:
+        extra["soft_404"] = why
+        if moved:
+            extra["final_url"] = page.url
+            return Verdict(Status.PAGE_GONE, f"redirects to {page.url}, which is a soft 404: {why}", extra=extra)
+        return Verdict(Status.PAGE_GONE, f"soft 404: {why}", extra=extra)
     places = page.mentions(target)
     extra["seen_in"] = list(places)
     if page.refresh_url:
@@ -202,8 +236,7 @@ def _absent(page: PageAnalysis, target: str, page_url: str | None) -> Verdict:
     if page.links_truncated and host not in page.tracked_hosts:
         kept = len(page.raw_links)
         detail += f" (only the first {kept:,} of {page.link_count:,} links were read)"
-    source = _normalized_or_none(page_url)
-    if source is not None and not same_page(source, page.url):
+    if moved:
         extra["final_url"] = page.url
         reason = f"redirects to {page.url}, which has no link to {target}"
         if places:

@@ -14,11 +14,13 @@ stops after N linking pages.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -51,7 +53,8 @@ from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.headers import normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
-from linkcrawler.web.redirects import analyze_redirect_chain, is_redirect_status
+from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
+from linkcrawler.web.softnotfound import PageFingerprint, fingerprint, needs_probe, probe_url
 from linkcrawler.web.text import printable
 from linkcrawler.web.urls import normalize_url
 
@@ -99,7 +102,10 @@ class BacklinksSpider(scrapy.Spider):
         # Set from the settings in from_crawler.
         self.recheck_after = timedelta(hours=defaults.LINKCRAWLER_RECHECK_HOURS)
         self.max_redirects = defaults.LINKCRAWLER_MAX_REDIRECTS
+        self.refresh_max_delay = defaults.LINKCRAWLER_REFRESH_MAX_DELAY
         self.own_domains: list[str] = []
+        #: Per site (scheme://host:port), the one fetch of a URL that cannot exist (soft 404s).
+        self.not_found_probes: dict[str, asyncio.Future[PageFingerprint | None]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:
@@ -109,6 +115,9 @@ class BacklinksSpider(scrapy.Spider):
             hours=settings.getfloat("LINKCRAWLER_RECHECK_HOURS", defaults.LINKCRAWLER_RECHECK_HOURS)
         )
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS", defaults.LINKCRAWLER_MAX_REDIRECTS)
+        spider.refresh_max_delay = settings.getfloat(
+            "LINKCRAWLER_REFRESH_MAX_DELAY", defaults.LINKCRAWLER_REFRESH_MAX_DELAY
+        )
         spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
         crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
         return spider
@@ -164,14 +173,15 @@ class BacklinksSpider(scrapy.Spider):
 
     # --- responses --------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         links: list[KnownLink] = response.meta["links"]
         hops = [*response.meta["chain"], (response.url, response.status)]
         now = datetime.now(timezone.utc)
         if is_redirect_status(response.status):
-            yield from self.follow_redirect(response, links, hops, now)
+            for item in self.follow_redirect(response, links, hops, now):
+                yield item
             return
-        chain = analyze_redirect_chain(hops, self.max_redirects) if len(hops) > 1 else None
+        chain = analyze_redirect_chain(chain_hops(hops), self.max_redirects) if len(hops) > 1 else None
         # The redirects; the final response is http_status.
         recorded = [{"url": url, "status": status} for url, status in hops[:-1]]
         result = PageCheck(source_url=links[0].source_url)
@@ -190,8 +200,21 @@ class BacklinksSpider(scrapy.Spider):
                 response.url, response.body, headers,
                 targets=[link.target_url for link in links],
             )
+            carries_a_link = _carries_any(page, links)
+            if not carries_a_link and not page.challenge:
+                # A page without the link that moved by an immediate refresh is a redirect.
+                refresh = refresh_location(page.url, page.refresh_delay, page.refresh_url, self.refresh_max_delay)
+                if refresh is not None:
+                    yield self.follow(response, links, hops, refresh, now)
+                    return
+            not_found = None
+            if not carries_a_link and needs_probe(page):
+                not_found = await self.not_found_fingerprint(response.url)
             for link in links:
-                verdict = classify_backlink(page, link.target_url, link.source_url)
+                verdict = classify_backlink(page, link.target_url, link.source_url,
+                                            not_found=not_found, soft_404=not carries_a_link)
+                if "soft_404" in verdict.extra:
+                    self.crawler.stats.inc_value("linkcrawler/backlinks/soft_404")
                 result.checks.append(self.check(
                     link, verdict.status, verdict.reason, now, response, recorded,
                     anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure,
@@ -203,26 +226,67 @@ class BacklinksSpider(scrapy.Spider):
         self, response: Response, links: list[KnownLink], hops: list[tuple[str, int]], now: datetime
     ) -> Iterator[Any]:
         location = _header(response, "Location")
-        next_url = None
         if location:
             try:
                 next_url = normalize_url(response.urljoin(location))
             except ValueError:
                 problem = Verdict(Status.ERROR, f"redirects to an unusable URL: {printable(location)[:200]!r}")
+            else:
+                yield self.follow(response, links, hops, next_url, now)
+                return
         else:
             problem = Verdict(Status.ERROR, f"HTTP {response.status} without a Location header")
-        if next_url is not None:
-            chain = analyze_redirect_chain(hops, self.max_redirects, next_url)
-            failure = redirect_failure(chain)
-            if failure is None:
-                yield self.page_request(next_url, links, hops)
-                return
-            problem = failure
+        yield self.stopped(response, links, hops, problem, now)
+
+    def follow(
+        self, response: Response, links: list[KnownLink], hops: list[tuple[str, int]], next_url: str, now: datetime
+    ) -> scrapy.Request | PageCheck:
+        """The request for the next hop (a redirect's or a refresh's), or the check of a chain that must stop."""
+        chain = analyze_redirect_chain(chain_hops(hops, moving=True), self.max_redirects, next_url)
+        problem = redirect_failure(chain)
+        if problem is None:
+            return self.page_request(next_url, links, hops)
+        return self.stopped(response, links, hops, problem, now)
+
+    def stopped(
+        self, response: Response, links: list[KnownLink], hops: list[tuple[str, int]], problem: Verdict,
+        now: datetime,
+    ) -> PageCheck:
         recorded = [{"url": url, "status": status} for url, status in hops]
-        yield PageCheck(source_url=links[0].source_url, checks=[
+        return PageCheck(source_url=links[0].source_url, checks=[
             self.check(link, problem.status, problem.reason, now, response, recorded, failed=True, final=False)
             for link in links
         ])
+
+    async def not_found_fingerprint(self, page_url: str) -> PageFingerprint | None:
+        """The fingerprint of what ``page_url``'s site answers (2xx) for a URL that cannot exist.
+
+        Fetched once per site (scheme, host and port) and run, through the
+        downloader middlewares (address guard, robots.txt); ``None`` when the site
+        answers anything but 2xx, or nothing. Pages of a site checked meanwhile
+        wait for the same fetch.
+        """
+        parts = urlsplit(page_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        pending = self.not_found_probes.get(origin)
+        if pending is None:
+            pending = self.not_found_probes[origin] = asyncio.ensure_future(self._probe(page_url))
+        return await asyncio.shield(pending)
+
+    async def _probe(self, page_url: str) -> PageFingerprint | None:
+        request = scrapy.Request(
+            probe_url(page_url), dont_filter=True,
+            meta={"handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True},
+        )
+        self.crawler.stats.inc_value("linkcrawler/backlinks/soft_404_probes")
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:  # noqa: BLE001 - any failure means "no template to compare"
+            logger.debug("backlinks: soft-404 probe %s failed: %s", request.url, printable(repr(exc))[:200])
+            return None
+        if not 200 <= response.status < 300:
+            return None
+        return fingerprint(analyze_page(response.url, response.body, normalize_headers(response.headers)))
 
     def page_failed(self, failure: Failure) -> Iterator[PageCheck]:
         request = failure.request  # type: ignore[attr-defined]
@@ -284,6 +348,29 @@ class BacklinksSpider(scrapy.Spider):
             not_modified=not_modified,
             failed=failed,
         )
+
+
+def chain_hops(hops: list[tuple[str, int]], moving: bool = False) -> list[Hop]:
+    """The hops of a chain so far, for the redirect model.
+
+    A 2xx answer before the last one can only be a followed refresh; with
+    ``moving``, the last answer is about to be followed too (a refresh when it is not a redirect).
+    """
+    last = len(hops) - 1
+    return [
+        Hop(url, status, refresh=(index < last or moving) and not is_redirect_status(status))
+        for index, (url, status) in enumerate(hops)
+    ]
+
+
+def _carries_any(page: PageAnalysis, links: list[KnownLink]) -> bool:
+    for link in links:
+        try:
+            if page.links_to(link.target_url):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def conditional_headers(links: list[KnownLink]) -> dict[str, str]:

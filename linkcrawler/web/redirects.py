@@ -18,6 +18,13 @@ shapes stop at the same hop.
 Googlebot's limit: a chain it will not follow passes no value) is too many. The
 site audit used to allow 20 (a browser's limit); it now uses the same setting, so
 a chain of 11 to 20 hops is reported ``too_many_redirects`` by both.
+
+**Refresh hops**: a page that answers 2xx with an immediate refresh (``<meta
+http-equiv=refresh content="0; url=...">`` or a ``Refresh`` header, delay at most
+``LINKCRAWLER_REFRESH_MAX_DELAY`` seconds: see :func:`refresh_location`) is a hop
+too, as Google treats an instant refresh as a redirect. It is a :class:`Hop` with
+``refresh=True`` and keeps its real status (200): it counts towards the hop limit
+and the loop rule like any redirect.
 """
 
 from __future__ import annotations
@@ -42,12 +49,15 @@ __all__ = [
     "find_cycle",
     "is_redirect_status",
     "redirect_location",
+    "refresh_location",
 ]
 
 #: Redirect hops followed before a chain counts as too long (``LINKCRAWLER_MAX_REDIRECTS``).
 DEFAULT_MAX_REDIRECTS: int = defaults.LINKCRAWLER_MAX_REDIRECTS
 #: Statuses that send the client to ``Location``.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: The longest refresh delay (seconds) that still counts as a redirect (``LINKCRAWLER_REFRESH_MAX_DELAY``).
+DEFAULT_REFRESH_MAX_DELAY: float = defaults.LINKCRAWLER_REFRESH_MAX_DELAY
 
 
 def is_redirect_status(status: FetchStatus | None) -> bool:
@@ -61,6 +71,13 @@ class Hop:
 
     url: str
     status: FetchStatus
+    refresh: bool = False
+    """The page answered (2xx) with an immediate refresh that was followed: a redirect too."""
+
+    @property
+    def redirects(self) -> bool:
+        """Whether this answer sent the client on: a redirect status or a followed refresh."""
+        return self.refresh or is_redirect_status(self.status)
 
 
 def find_cycle(urls: Sequence[str]) -> tuple[str, ...]:
@@ -95,6 +112,23 @@ def redirect_location(url: str, status: FetchStatus, location: str | bytes | Non
         return None
 
 
+def refresh_location(
+    url: str, delay: float | None, refresh_url: str | None, max_delay: float = DEFAULT_REFRESH_MAX_DELAY
+) -> str | None:
+    """Where a page's refresh sends the client, when it counts as a redirect; else ``None``.
+
+    ``delay`` and ``refresh_url`` are what :func:`~linkcrawler.web.headers.parse_refresh`
+    read (``PageAnalysis.refresh_delay``/``refresh_url``). Only an immediate refresh
+    counts (``delay <= max_delay``): a page that refreshes after 30 s is a page a
+    reader sees, not a move. A refresh to the page itself is a reload, not a move.
+    """
+    if refresh_url is None or delay is None or delay > max_delay:
+        return None
+    if _comparable(refresh_url) == _comparable(url):
+        return None
+    return refresh_url
+
+
 # --- a chain followed live ----------------------------------------------------------
 
 
@@ -115,8 +149,8 @@ class RedirectChain:
 
     @property
     def redirects(self) -> int:
-        """How many hops were redirects."""
-        return sum(1 for hop in self.hops if is_redirect_status(hop.status))
+        """How many hops were redirects (refresh hops included)."""
+        return sum(1 for hop in self.hops if hop.redirects)
 
     @property
     def final_url(self) -> str | None:
@@ -126,7 +160,7 @@ class RedirectChain:
     @property
     def complete(self) -> bool:
         """The last response is not a redirect: the chain delivered something."""
-        return bool(self.hops) and not is_redirect_status(self.hops[-1].status)
+        return bool(self.hops) and not self.hops[-1].redirects
 
     @property
     def should_stop(self) -> bool:
@@ -159,15 +193,15 @@ def analyze_redirect_chain(
     max_hops: int = DEFAULT_MAX_REDIRECTS,
     next_url: str | None = None,
 ) -> RedirectChain:
-    """Whether a chain of ``(url, status)`` responses loops or runs too long.
+    """Whether a chain of ``(url, status)`` responses (or :class:`Hop`) loops or runs too long.
 
     Call it after each redirect with the chain so far and the ``Location`` about to
     be followed (``next_url``); stop when :attr:`RedirectChain.should_stop`. The
     loop rule is :func:`find_cycle`; too long is more than ``max_hops`` redirects.
     """
     chain = tuple(h if isinstance(h, Hop) else Hop(h[0], h[1]) for h in hops)
-    redirects = sum(1 for hop in chain if is_redirect_status(hop.status))
-    complete = bool(chain) and not is_redirect_status(chain[-1].status)
+    redirects = sum(1 for hop in chain if hop.redirects)
+    complete = bool(chain) and not chain[-1].redirects
     if complete:
         next_url = None
     sequence = [_comparable(hop.url) for hop in chain]
