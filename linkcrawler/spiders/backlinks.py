@@ -281,7 +281,7 @@ class BacklinksSpider(scrapy.Spider):
         self.crawler.stats.inc_value("linkcrawler/backlinks/soft_404_probes")
         try:
             response = await self.crawler.engine.download_async(request)
-        except Exception as exc:  # noqa: BLE001 - any failure means "no template to compare"
+        except Exception as exc:
             logger.debug("backlinks: soft-404 probe %s failed: %s", request.url, printable(repr(exc))[:200])
             return None
         if not 200 <= response.status < 300:
