@@ -234,11 +234,14 @@ def test_robots_txt_timeout_is_one_line_without_traceback(
     (site_dir / "page.html").write_text("<html></html>")
     caplog.set_level(logging.INFO)
     result = yield run_spider(
-        PagesSpider, {"LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": True, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 1},
+        PagesSpider, {"LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": True, "RETRY_TIMES": 1, "DOWNLOAD_TIMEOUT": 1},
         urls=[mockserver.url("/page.html")],
     )
     assert "Traceback" not in caplog.text
     assert not any(record.exc_info for record in caplog.records)
+    # Retried once, and no "Gave up retrying" ERROR from Scrapy's RetryMiddleware.
+    assert mockserver.hits()["/robots.txt"] == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     outcome = outcomes(result.items)["page.html"]
     assert isinstance(outcome, RobotsUnavailable)
     assert error_kind(outcome) == "timeout"

@@ -33,8 +33,10 @@ follows it:
   fetched, so a link is only ever declared lost on its own page's answer.
 - A robots.txt that answers and forbids the page: :class:`RobotsDisallowed`.
 
-The outcome is decided once per host and crawl; a failure of robots.txt is
-logged in one line (no traceback).
+The outcome is decided once per host and crawl. A failure of robots.txt is
+retried (``RETRY_TIMES``, ``RETRY_HTTP_CODES``) here, not by Scrapy's
+RetryMiddleware, and logged in one WARNING line with the classifier's reason
+(no traceback, no "Gave up retrying" ERROR).
 """
 
 from __future__ import annotations
@@ -129,13 +131,19 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         """The parser for a host's robots.txt, its redirects followed (module docstring)."""
         hops: list[tuple[str, int]] = []
         url = robots_url
+        # Retried here rather than by RetryMiddleware, whose give-up message is an
+        # ERROR line per robots.txt: a host that does not answer gets one WARNING.
+        retries = self.crawler.settings.getint("RETRY_TIMES") if self.crawler.settings.getbool("RETRY_ENABLED") else 0
+        retry_codes = {int(code) for code in self.crawler.settings.getlist("RETRY_HTTP_CODES")}
+        attempt = 0
         while True:
             robots_request = Request(
                 url,
                 priority=self.DOWNLOAD_PRIORITY,
-                meta={"dont_obey_robotstxt": True, "dont_redirect": True},
+                meta={"dont_obey_robotstxt": True, "dont_redirect": True, "dont_retry": True},
                 callback=NO_CALLBACK,
             )
+            attempt += 1
             try:
                 response = await self.crawler.engine.download_async(robots_request)
             except IgnoreRequest as exc:
@@ -147,7 +155,14 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
                                 printable(robots_url), printable(url), printable(str(exc)))
                 return None
             except Exception as exc:  # noqa: BLE001 - every failure means "unreachable"
+                if attempt <= retries:
+                    self._stats.inc_value("robotstxt/retry_count")
+                    continue
                 return self._unreachable(robots_url, exc)
+            if response.status in retry_codes and attempt <= retries:
+                self._stats.inc_value("robotstxt/retry_count")
+                continue
+            attempt = 0
             location = redirect_location(response.url, response.status, response.headers.get(b"Location"))
             if location is None:
                 return await self._parser_for(response, request)
