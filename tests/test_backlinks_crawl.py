@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from linkcrawler.spiders.backlinks import BacklinksSpider
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.crawling import run_spider
+from tests.fixtures.web import MockServerFactory
 from tests.mockserver import MockServer
 
 OUR = "http://our.test"
@@ -63,13 +65,14 @@ class Site:
         return self.server.url(path)
 
     def know(self, path: str, target: str, authority: float | None = None) -> str:
-        """Import a backlink from the page at ``path`` to ``target``; return its id."""
+        """Import a backlink from the page at ``path`` (or a full URL) to ``target``; return its id."""
+        url = path if path.startswith("http") else self.url(path)
         now = datetime.now(timezone.utc)
         ensure_indexes(self.db)
-        _, failed = write_batch(self.db, new_backlink_ops(self.url(path), target, now, "test import",
+        _, failed = write_batch(self.db, new_backlink_ops(url, target, now, "test import",
                                                           authority=authority))
         assert not failed
-        return backlink_id(self.url(path), target)
+        return backlink_id(url, target)
 
     def crawl(self, **overrides: Any) -> Any:
         return run_spider(BacklinksSpider, {**self.settings, **overrides}, all="1")
@@ -275,7 +278,7 @@ def test_oversized_binary_and_broken_pages_get_an_outcome(site: Site) -> None:
     }
     yield site.crawl(DOWNLOAD_MAXSIZE=100_000)
     found = {name: (site.status(i)["status"], site.status(i)["status_reason"]) for name, i in ids.items()}
-    assert found["huge"][0] == "error" and "large" in found["huge"][1]
+    assert found["huge"][0] == "blocked" and "larger than DOWNLOAD_MAXSIZE" in found["huge"][1]
     assert found["binary"][0] == "removed"
     assert found["broken_html"][0] == "live"
     assert found["partial"][0] == "error"
@@ -292,3 +295,94 @@ def test_each_run_is_recorded_with_its_stats(site: Site) -> None:
     assert runs[0]["finish_reason"] == "finished"
     assert runs[0]["stats"]["linkcrawler/backlinks/status/live"] == 1
     assert runs[0]["arguments"]["check_all"] is True
+
+
+# --- robots.txt and hosts that do not answer ---------------------------------------------------
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_host_that_went_offline_becomes_unreachable(site: Site) -> None:
+    # Nothing listens: robots.txt cannot be fetched, which is the host's failure,
+    # not a robots decision.
+    offline = site.know(f"http://127.0.0.1:{closed_port()}/page.html", f"{OUR}/a")
+    for expected_failures in (1, 2):
+        yield site.crawl(LINKCRAWLER_LOST_AFTER=3)
+        doc = site.status(offline)
+        assert doc["status"] == "error" and doc["consecutive_failures"] == expected_failures
+        assert "connection refused" in doc["status_reason"]
+    yield site.crawl(LINKCRAWLER_LOST_AFTER=3)
+    doc = site.status(offline)
+    assert doc["status"] == "unreachable" and doc["consecutive_failures"] == 3
+    assert doc["status_reason"].startswith("robots.txt unreachable (connection refused)")
+    assert site.event_types(offline) == ["new", "lost"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_robots_txt_answering_5xx_defers_to_the_page_on_the_deciding_check(
+    site: Site, mockserver_factory: MockServerFactory, tmp_path: Path
+) -> None:
+    # Host 1: robots.txt fails with 503, the page is fine. Host 2: both fail.
+    write(site.root, "robots.txt", status=503)
+    write(site.root, "page.html", page(link()))
+    fine = site.know("/page.html", f"{OUR}/a")
+    down_dir = tmp_path / "down"
+    down_dir.mkdir()
+    write(down_dir, "robots.txt", status=503)
+    write(down_dir, "page.html", status=503)
+    down_server = mockserver_factory(host="127.0.0.2", site_dir=down_dir)
+    down = site.know(down_server.url("/page.html"), f"{OUR}/a")
+    for expected_failures in (1, 2):
+        yield site.crawl(LINKCRAWLER_LOST_AFTER=3)
+        for link_id in (fine, down):
+            doc = site.status(link_id)
+            assert doc["status"] == "error" and doc["consecutive_failures"] == expected_failures
+            assert doc["status_reason"] == "robots.txt answered HTTP 503: page not fetched for now"
+    assert "/page.html" not in site.server.hits()
+    assert "/page.html" not in down_server.hits()
+    # The check that would make them lost asks the page itself (RFC 9309 2.3.1.4).
+    yield site.crawl(LINKCRAWLER_LOST_AFTER=3)
+    assert site.status(fine)["status"] == "live" and site.status(fine)["consecutive_failures"] == 0
+    assert site.event_types(fine) == ["new"]
+    doc = site.status(down)
+    assert doc["status"] == "unreachable" and doc["status_reason"] == "HTTP 503 (3 checks in a row)"
+    assert site.event_types(down) == ["new", "lost"]
+    assert site.server.hits()["/page.html"] == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_robots_txt_redirected_to_another_host_that_disallows_blocks(
+    site: Site, mockserver_factory: MockServerFactory, tmp_path: Path
+) -> None:
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    write(other_dir, "robots.txt", "User-agent: *\nDisallow: /\n")
+    other = mockserver_factory(host="127.0.0.2", site_dir=other_dir)
+    write(site.root, "robots.txt", status=301, headers={"Location": other.url("/robots.txt")})
+    write(site.root, "page.html", page(link()))
+    forbidden = site.know("/page.html", f"{OUR}/a")
+    yield site.crawl()
+    doc = site.status(forbidden)
+    assert doc["status"] == "blocked" and doc["status_reason"] == "robots.txt disallows this page"
+    assert "/page.html" not in site.server.hits()
+    assert other.hits() == {"/robots.txt": 1}
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_page_always_over_download_maxsize_is_never_lost(site: Site) -> None:
+    huge = site.know("/body?size=300000", f"{OUR}/a")
+    for _ in range(3):
+        yield site.crawl(DOWNLOAD_MAXSIZE=100_000, LINKCRAWLER_LOST_AFTER=3)
+        doc = site.status(huge)
+        assert doc["status"] == "blocked" and doc["consecutive_failures"] == 0
+        assert doc["status_reason"] == (
+            "cannot be verified: page larger than DOWNLOAD_MAXSIZE (100,000 bytes); it has 300,000 bytes"
+        )
+    assert site.event_types(huge) == ["new"]

@@ -72,7 +72,8 @@ def test_a_hop_to_a_refused_address_is_not_fetched(
     assert "refused 127.0.0.2 (loopback address)" in chain.reason
     assert inside.hits() == {}
     # An allowed host that does not answer: its robots.txt is unreachable, so
-    # RFC 9309 disallows the page for now, as in every spider.
+    # RFC 9309 disallows the page for now, as in every spider; what is recorded
+    # is what happened to the host, not a robots decision.
     down = chains["http://127.0.0.1:1/"]
-    assert down.final_status == "robots_disallowed"
+    assert down.final_status == "connection_refused"
     assert "robots.txt unreachable" in down.reason

@@ -39,6 +39,8 @@ from linkcrawler.backlinks.verdict import (
     same_page,
     with_redirect_context,
 )
+from linkcrawler.middlewares.robots import RobotsDisallowed, RobotsUnavailable
+from linkcrawler.web import outcome
 from linkcrawler.web.page import analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain
 
@@ -485,14 +487,6 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
             "tls_certificate",
         ),
         (tx.SSLError(), "TLS error", "tls_error"),
-        (
-            DownloadCancelledError(
-                "Expected to receive 20000000 bytes which is larger than download max size (10485760) "
-                "in request <GET https://x/>."
-            ),
-            "response too large",
-            "too_large",
-        ),
         (DownloadCancelledError("cancelled"), "download cancelled", "cancelled"),
         (_DataLoss(), "response truncated", "data_loss"),
         (ResponseDataLossError(), "response truncated", "data_loss"),
@@ -544,6 +538,36 @@ def test_robots_txt_refusal_is_blocked_not_a_failure():
     verdict = classify_failure(Failure(IgnoreRequest("Forbidden by robots.txt")))
     assert (verdict.status, verdict.reason) == (Status.BLOCKED, "robots.txt disallows the page")
     assert not verdict.is_failure
+
+
+def test_robots_txt_refusals_say_what_happened_to_robots_txt():
+    # What the robots.txt middleware raises: a robots.txt that answers and
+    # forbids is blocked; one whose host does not answer, or that answers 5xx, is
+    # the host failing (error, counted towards unreachable).
+    forbidden = RobotsDisallowed("http://a.example/p", "robots.txt disallows this page")
+    refused = outcome.classify_failure(DownloadConnectionRefusedError("Connection refused"))
+    offline = RobotsUnavailable(
+        "http://a.example/p", "robots.txt unreachable (connection refused): page not fetched",
+        outcome.Failure(refused.kind, refused.cause, "robots.txt unreachable (connection refused): page not fetched"),
+    )
+    failing = RobotsUnavailable(
+        "http://a.example/p", "robots.txt answered HTTP 503: page not fetched for now",
+        outcome.Failure(outcome.ErrorKind.ROBOTS_DISALLOWED, outcome.ROBOTS_SERVER_ERROR, "robots.txt answered HTTP 503"),
+    )
+    assert classify_failure(Failure(forbidden)).status is Status.BLOCKED
+    verdict = classify_failure(Failure(offline))
+    assert (verdict.status, verdict.extra["failure"]) == (Status.ERROR, "connection_refused")
+    assert verdict.reason == "robots.txt unreachable (connection refused): page not fetched"
+    assert classify_failure(failing).status is Status.ERROR
+
+
+def test_page_over_download_maxsize_cannot_be_verified_and_is_no_failure():
+    message = ("Expected to receive 300000 bytes which is larger than download max size (100000) "
+               "in request <GET http://a.example/big>.")
+    verdict = classify_failure(Failure(DownloadCancelledError(message)))
+    assert verdict.status is Status.BLOCKED and not verdict.is_failure
+    assert verdict.reason == "cannot be verified: page larger than DOWNLOAD_MAXSIZE (100,000 bytes); it has 300,000 bytes"
+    assert apply_failure_policy(verdict, 2, 3) == (Status.BLOCKED, 0)
 
 
 def test_other_ignored_requests_are_errors():

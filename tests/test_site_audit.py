@@ -356,6 +356,17 @@ def test_query_variants_and_deny_patterns_are_limited(
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_site_that_does_not_answer_is_its_failure_not_a_robots_refusal(
+    mongo_db: pymongo.database.Database, mongo_uri: str, mongo_db_name: str,
+) -> Generator[Deferred[Any], Any, None]:
+    # robots.txt cannot be fetched, so the page is not either (RFC 9309); what is
+    # recorded is what happened to the host.
+    start = f"http://127.0.0.1:{closed_port()}/"
+    yield run_spider(SiteAuditSpider, audit_settings(mongo_uri, mongo_db_name), start_url=start)
+    assert {doc["url"]: doc["status"] for doc in mongo_db.pages.find()} == {start: "connection_refused"}
+
+
+@pytest_twisted.inlineCallbacks
 def test_robots_can_be_ignored_on_the_own_site(
     audit: Any, audited_site: Site, mongo_db: pymongo.database.Database,
 ) -> Generator[Deferred[Any], Any, None]:

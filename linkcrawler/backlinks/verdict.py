@@ -46,6 +46,17 @@ answer for a URL that cannot exist is ``page_gone``, with a reason that starts
 "soft 404:" and says which evidence (:mod:`linkcrawler.web.softnotfound`). A page
 that carries the link is never a soft 404, nor a page carrying another known link.
 
+**Download failures.** A host that does not answer (DNS, refused, reset, timeout,
+TLS) is ``error``, also when it was robots.txt that could not be fetched: RFC 9309's
+"assume complete disallow" says not to fetch the page now; it does not make a dead
+host a robots decision. Only a robots.txt that answers and forbids the page is
+``blocked``. A robots.txt answering 5xx is ``error`` too (the server is failing, as
+a 5xx page is), and the spider fetches the page anyway on the check that would make
+the link ``unreachable`` (see :mod:`linkcrawler.middlewares.robots`), so a link is
+declared lost on its own page's answer only. A page larger than ``DOWNLOAD_MAXSIZE``
+is ``blocked``: the server answers, the link just cannot be verified, and it must
+never become ``unreachable``.
+
 **Failure policy.** ``error`` becomes ``unreachable`` on the ``lost_after``-th
 consecutive failure. Any other outcome, ``blocked`` included, resets the count: a
 server that answers (even to refuse us) is reachable.
@@ -53,6 +64,7 @@ server that answers (even to refuse us) is reachable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -306,8 +318,11 @@ def classify_failure(failure: BaseException | str | Any) -> Verdict:
 
     The failure is classified by the one classifier every capability shares
     (:func:`linkcrawler.web.outcome.classify_failure`); for a backlink, a
-    robots.txt refusal is ``blocked``, an ``HttpError`` is classified by its
-    status, and everything else is ``error`` with the classifier's reason.
+    robots.txt that answers and refuses is ``blocked``, and so is a page larger
+    than ``DOWNLOAD_MAXSIZE`` (it answers, but cannot be verified); an
+    ``HttpError`` is classified by its status; everything else is ``error`` with
+    the classifier's reason (a robots.txt that could not be read included: its
+    host is unreachable or failing).
     ``extra["failure"]`` is the precise cause (``dns_error``, ``connection_reset``...).
     """
     found = outcome.classify_failure(failure)
@@ -318,9 +333,27 @@ def classify_failure(failure: BaseException | str | Any) -> Verdict:
     extra: dict[str, Any] = {"failure": found.cause, "exception": found.exception}
     if found.message:
         extra["message"] = found.message
-    if found.kind is outcome.ErrorKind.ROBOTS_DISALLOWED:
+    if found.cause == "too_large":
+        return Verdict(Status.BLOCKED, _too_large_reason(found.message), extra=extra)
+    if found.kind is outcome.ErrorKind.ROBOTS_DISALLOWED and found.cause != outcome.ROBOTS_SERVER_ERROR:
         return Verdict(Status.BLOCKED, found.reason, extra=extra)
     return Verdict(Status.ERROR, found.reason, extra=extra)
+
+
+_MAX_SIZE = re.compile(r"max size \((\d+)\)")
+_SIZE = re.compile(r"(\d+) bytes")
+
+
+def _too_large_reason(message: str) -> str:
+    """"cannot be verified: page larger than DOWNLOAD_MAXSIZE (N bytes)", from Scrapy's message."""
+    limit = _MAX_SIZE.search(message)
+    size = _SIZE.search(message)
+    reason = "cannot be verified: page larger than DOWNLOAD_MAXSIZE"
+    if limit:
+        reason += f" ({int(limit.group(1)):,} bytes)"
+    if size:
+        reason += f"; it has {int(size.group(1)):,} bytes"
+    return reason
 
 
 def redirect_failure(chain: RedirectChain) -> Verdict | None:

@@ -48,7 +48,7 @@ from linkcrawler.backlinks.verdict import (
     with_redirect_context,
 )
 from linkcrawler.middlewares.address_guard import AddressRefused
-from linkcrawler.middlewares.robots import RobotsDisallowed
+from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.headers import normalize_headers
@@ -103,6 +103,7 @@ class BacklinksSpider(scrapy.Spider):
         self.recheck_after = timedelta(hours=defaults.LINKCRAWLER_RECHECK_HOURS)
         self.max_redirects = defaults.LINKCRAWLER_MAX_REDIRECTS
         self.refresh_max_delay = defaults.LINKCRAWLER_REFRESH_MAX_DELAY
+        self.lost_after = defaults.LINKCRAWLER_LOST_AFTER
         self.own_domains: list[str] = []
         #: Per site (scheme://host:port), the one fetch of a URL that cannot exist (soft 404s).
         self.not_found_probes: dict[str, asyncio.Future[PageFingerprint | None]] = {}
@@ -119,6 +120,7 @@ class BacklinksSpider(scrapy.Spider):
             "LINKCRAWLER_REFRESH_MAX_DELAY", defaults.LINKCRAWLER_REFRESH_MAX_DELAY
         )
         spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
+        spider.lost_after = settings.getint("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER)
         crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -157,19 +159,28 @@ class BacklinksSpider(scrapy.Spider):
         headers = {}
         if chain is None:
             headers = conditional_headers(links)
+        meta: dict[str, Any] = {
+            "links": links,
+            "chain": chain or [],
+            "handle_httpstatus_all": True,
+            "dont_redirect": True,
+        }
+        if self.deciding_check(links):
+            # RFC 9309 2.3.1.4: a robots.txt failing with 5xx check after check may be
+            # taken as absent; a link is declared lost on its own page's answer only.
+            meta[ROBOTS_SERVER_ERROR_AS_ABSENT] = True
         return scrapy.Request(
             url,
             callback=self.parse_page,
             errback=self.page_failed,
             headers=headers,
             dont_filter=True,
-            meta={
-                "links": links,
-                "chain": chain or [],
-                "handle_httpstatus_all": True,
-                "dont_redirect": True,
-            },
+            meta=meta,
         )
+
+    def deciding_check(self, links: list[KnownLink]) -> bool:
+        """Whether a failure of this check would make one of ``links`` ``unreachable``."""
+        return any(link.consecutive_failures + 1 >= self.lost_after for link in links)
 
     # --- responses --------------------------------------------------------------
 
@@ -294,9 +305,11 @@ class BacklinksSpider(scrapy.Spider):
         chain = [{"url": url, "status": status} for url, status in request.meta["chain"]]
         now = datetime.now(timezone.utc)
         exc = failure.value
-        if isinstance(exc, (AddressRefused, RobotsDisallowed)):
+        if isinstance(exc, AddressRefused):
             status, reason, failed = "blocked", str(exc), False
         else:
+            # robots.txt refusals included: a robots.txt that answers and forbids is
+            # blocked, one whose host does not answer is the host's failure (error).
             verdict = classify_failure(exc)
             status, reason, failed = verdict.status, verdict.reason, verdict.is_failure
         yield PageCheck(source_url=links[0].source_url, checks=[

@@ -32,6 +32,7 @@ from linkcrawler.web.text import squash
 
 __all__ = [
     "CAUSES",
+    "ROBOTS_SERVER_ERROR",
     "UNCHECKED_KINDS",
     "ErrorKind",
     "Failure",
@@ -228,8 +229,14 @@ _RULES: tuple[tuple[str, ErrorKind, str, frozenset[str]], ...] = (
     ),
     ("connect_error", ErrorKind.CONNECTION_ERROR, "connection failed", frozenset({"ConnectError", "OSError"})),
 )
+#: The cause of a page not fetched because its robots.txt answers 5xx (RFC 9309: disallowed
+#: for now); set by the robots.txt middleware, which classifies its refusals itself.
+ROBOTS_SERVER_ERROR = "robots_server_error"
 #: Every cause with its kind, in the order the rules are tried (``other`` last).
-CAUSES: dict[str, ErrorKind] = {cause: kind for cause, kind, _, _ in _RULES} | {"other": ErrorKind.DOWNLOAD_ERROR}
+CAUSES: dict[str, ErrorKind] = (
+    {cause: kind for cause, kind, _, _ in _RULES}
+    | {ROBOTS_SERVER_ERROR: ErrorKind.ROBOTS_DISALLOWED, "other": ErrorKind.DOWNLOAD_ERROR}
+)
 _TOO_LARGE_MARKERS = ("max size", "maxsize", "too large")
 
 
@@ -299,7 +306,10 @@ def classify_failure(failure: BaseException | str | Any) -> Failure:
     looked through to their cause, and ``ResponseNeverReceived``/``ResponseFailed``
     to their reasons, so a TLS handshake failure reads "TLS error", not "no response".
     An ``IgnoreRequest`` that names robots.txt is ``robots_disallowed``; an
-    ``HttpError`` carries its status in :attr:`Failure.http_status`.
+    ``HttpError`` carries its status in :attr:`Failure.http_status`. An exception
+    that carries its own classification (a :class:`Failure` as ``classified_failure``:
+    the robots.txt middleware's refusals, whose robots.txt could not be read for a
+    reason only it knows) is that failure.
     """
     exc = _unwrap(failure)
     if isinstance(exc, str):
@@ -310,6 +320,9 @@ def classify_failure(failure: BaseException | str | Any) -> Failure:
         family = [(_names(e), str(e)) for e in exceptions]
 
     for e in exceptions:
+        carried = getattr(e, "classified_failure", None)
+        if isinstance(carried, Failure):
+            return carried
         names = _names(e)
         status = getattr(getattr(e, "response", None), "status", None)
         if "HttpError" in names and isinstance(status, int):
