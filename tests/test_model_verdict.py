@@ -33,8 +33,8 @@ from linkcrawler.backlinks.verdict import (
     Verdict,
     apply_failure_policy,
     classify_backlink,
-    classify_failure,
     classify_http_status,
+    failure_verdict,
     redirect_failure,
     same_page,
     with_redirect_context,
@@ -501,7 +501,7 @@ HANDSHAKE_FAILED = SSL.Error([("SSL routines", "", "sslv3 alert handshake failur
 )
 def test_failure_mapping(failure, reason, kind):
     for given in (failure, Failure(failure)):
-        verdict = classify_failure(given)
+        verdict = failure_verdict(given)
         assert (verdict.status, verdict.reason, verdict.extra["failure"]) == (
             Status.ERROR,
             reason,
@@ -524,18 +524,18 @@ def test_failure_mapping(failure, reason, kind):
     ],
 )
 def test_failure_by_class_name(name, reason):
-    assert classify_failure(name).reason == reason
+    assert failure_verdict(name).reason == reason
 
 
 def test_unknown_failure_is_an_error_with_a_clean_message():
-    verdict = classify_failure(RuntimeError("bad\r\nthing\x00here"))
+    verdict = failure_verdict(RuntimeError("bad\r\nthing\x00here"))
     assert (verdict.status, verdict.reason) == (Status.ERROR, "download failed (RuntimeError)")
     assert verdict.extra["exception"] == "builtins.RuntimeError"
     assert verdict.extra["message"] == "bad thing here"
 
 
 def test_robots_txt_refusal_is_blocked_not_a_failure():
-    verdict = classify_failure(Failure(IgnoreRequest("Forbidden by robots.txt")))
+    verdict = failure_verdict(Failure(IgnoreRequest("Forbidden by robots.txt")))
     assert (verdict.status, verdict.reason) == (Status.BLOCKED, "robots.txt disallows the page")
     assert not verdict.is_failure
 
@@ -554,31 +554,31 @@ def test_robots_txt_refusals_say_what_happened_to_robots_txt():
         "http://a.example/p", "robots.txt answered HTTP 503: page not fetched for now",
         outcome.Failure(outcome.ErrorKind.ROBOTS_DISALLOWED, outcome.ROBOTS_SERVER_ERROR, "robots.txt answered HTTP 503"),
     )
-    assert classify_failure(Failure(forbidden)).status is Status.BLOCKED
-    verdict = classify_failure(Failure(offline))
+    assert failure_verdict(Failure(forbidden)).status is Status.BLOCKED
+    verdict = failure_verdict(Failure(offline))
     assert (verdict.status, verdict.extra["failure"]) == (Status.ERROR, "connection_refused")
     assert verdict.reason == "robots.txt unreachable (connection refused): page not fetched"
-    assert classify_failure(failing).status is Status.ERROR
+    assert failure_verdict(failing).status is Status.ERROR
 
 
 def test_page_over_download_maxsize_cannot_be_verified_and_is_no_failure():
     message = ("Expected to receive 300000 bytes which is larger than download max size (100000) "
                "in request <GET http://a.example/big>.")
-    verdict = classify_failure(Failure(DownloadCancelledError(message)))
+    verdict = failure_verdict(Failure(DownloadCancelledError(message)))
     assert verdict.status is Status.BLOCKED and not verdict.is_failure
     assert verdict.reason == "cannot be verified: page larger than DOWNLOAD_MAXSIZE (100,000 bytes); it has 300,000 bytes"
     assert apply_failure_policy(verdict, 2, 3) == (Status.BLOCKED, 0)
 
 
 def test_other_ignored_requests_are_errors():
-    assert classify_failure(IgnoreRequest("refused: private address")).status is Status.ERROR
+    assert failure_verdict(IgnoreRequest("refused: private address")).status is Status.ERROR
 
 
 def test_http_error_is_classified_by_its_status():
     error = HttpError(
         Response("https://blog.example.org/x", status=410), "Ignoring non-200 response"
     )
-    verdict = classify_failure(Failure(error))
+    verdict = failure_verdict(Failure(error))
     assert (verdict.status, verdict.reason) == (Status.PAGE_GONE, "HTTP 410")
 
 
@@ -639,7 +639,7 @@ def test_policy_default_comes_from_the_setting_default():
 
 
 def test_a_real_failure_through_the_policy():
-    assert apply_failure_policy(classify_failure(tx.DNSLookupError()), 2, 3) == (
+    assert apply_failure_policy(failure_verdict(tx.DNSLookupError()), 2, 3) == (
         Status.UNREACHABLE,
         3,
     )

@@ -5,7 +5,7 @@ Each function maps one kind of outcome, with plain inputs:
 - :func:`classify_backlink`: a page that answered 200 (or another 2xx), read by
   :func:`~linkcrawler.web.page.analyze_page`.
 - :func:`classify_http_status`: any other status code.
-- :func:`classify_failure`: a download that produced no response (DNS, TLS...).
+- :func:`failure_verdict`: a download that produced no response (DNS, TLS...).
 - :func:`analyze_redirect_chain`: whether a chain of redirects loops or runs too long.
 - :func:`apply_failure_policy`: when repeated failures become ``unreachable``.
 
@@ -313,7 +313,7 @@ def classify_http_status(
 # --- download failures --------------------------------------------------------------
 
 
-def classify_failure(failure: BaseException | str | Any) -> Verdict:
+def failure_verdict(failure: BaseException | str | Any) -> Verdict:
     """The verdict for a download that produced no usable response.
 
     The failure is classified by the one classifier every capability shares

@@ -42,8 +42,8 @@ from linkcrawler.backlinks.verdict import (
     NOT_MODIFIED,
     Verdict,
     classify_backlink,
-    classify_failure,
     classify_http_status,
+    failure_verdict,
     redirect_failure,
     with_redirect_context,
 )
@@ -310,7 +310,7 @@ class BacklinksSpider(scrapy.Spider):
         else:
             # robots.txt refusals included: a robots.txt that answers and forbids is
             # blocked, one whose host does not answer is the host's failure (error).
-            verdict = classify_failure(exc)
+            verdict = failure_verdict(exc)
             status, reason, failed = verdict.status, verdict.reason, verdict.is_failure
         yield PageCheck(source_url=links[0].source_url, checks=[
             BacklinkCheck(link=link, status=status, reason=reason, checked_at=now, final_url=request.url,
