@@ -83,6 +83,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "linkcrawler.extensions.runs.RunRecorder": 500,
+    "linkcrawler.extensions.progress.Progress": 510,
 }
 
 ITEM_PIPELINES = {

@@ -54,6 +54,7 @@ class BacklinkStatePipeline:
             if update.event is not None:
                 self._count(f"linkcrawler/backlinks/events/{update.event['type']}")
         self._count("linkcrawler/backlinks/discovered", len(item.discovered))
+        self._count("linkcrawler/backlinks/checked", len(updates))
         return CheckedPage(item.source_url, updates, item.discovered)
 
     def _count(self, key: str, count: int = 1) -> None:

@@ -79,6 +79,8 @@ class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
     #: What reaches the MongoDB pipeline (BacklinkStatePipeline makes it of each PageCheck).
     stored_items = (CheckedPage,)
+    #: What the progress lines count (linkcrawler/extensions/progress.py).
+    progress = ("linkcrawler/backlinks/checked", "linkcrawler/backlinks/due", "links checked")
     custom_settings = {
         "ITEM_PIPELINES": {
             "pipelines.backlink_state.BacklinkStatePipeline": 300,
@@ -131,6 +133,10 @@ class BacklinksSpider(scrapy.Spider):
             self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
         now = datetime.now(timezone.utc)
         query = due_filter(now, None if self.check_all else self.recheck_after)
+        if not self.page_limit:
+            due = await run_in_thread(self.store.db.backlinks.count_documents, query)
+            self.crawler.stats.set_value("linkcrawler/backlinks/due", due)
+            logger.info("backlinks: %d link(s) due for a check", due)
         cursor = self.store.db.backlinks.find(query, _PROJECTION).sort([("source_url", 1), ("target_url", 1)])
         pages = group_by_page(cursor)
         count = 0
