@@ -24,6 +24,8 @@ class AuditedPage:
     title: str | None = None
     canonical: str | None = None
     noindex: bool = False
+    links_truncated: bool = False
+    """The page has more links than ``analyze_page`` reads (``MAX_LINKS``): some were not checked."""
     depth: int | None = None
     """Clicks from the start URL; ``None`` for a page reached only through the sitemap."""
     found_by: str = "link"
@@ -36,7 +38,7 @@ class AuditedPage:
     export_record = "pages"
     export_fields = (
         "record", "url", "site", "status", "final_status", "final_url", "redirect_chain", "redirect_loop",
-        "content_type", "title", "canonical", "noindex", "depth", "found_by", "error", "last_crawled",
+        "content_type", "title", "canonical", "noindex", "links_truncated", "depth", "found_by", "error", "last_crawled",
         "inlinks", "in_sitemap",
     )
 
@@ -54,6 +56,7 @@ class AuditedPage:
             "title": self.title,
             "canonical": self.canonical,
             "noindex": self.noindex,
+            "links_truncated": self.links_truncated,
             "depth": self.depth,
             "found_by": self.found_by,
             "error": self.error,

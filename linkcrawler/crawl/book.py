@@ -383,6 +383,7 @@ class AuditBook:
             title=details.get("title"),
             canonical=details.get("canonical"),
             noindex=bool(details.get("noindex")),
+            links_truncated=bool(details.get("links_truncated")),
             depth=clicks,
             found_by=found_by,
             error=self.errors.pop(url, None) if isinstance(resolution.hops[0].status, str) else None,

@@ -217,6 +217,11 @@ class BacklinksSpider(scrapy.Spider):
                 response.url, response.body, headers,
                 targets=[link.target_url for link in links],
             )
+            if page.links_truncated:
+                # Links to our targets are kept beyond the cap; the others are not read. Never silently.
+                self.crawler.stats.inc_value("linkcrawler/backlinks/links_truncated")
+                logger.warning("backlinks: %s has %d distinct links; only the first %d were read",
+                               printable(response.url), page.distinct_link_count, len(page.raw_links))
             carries_a_link = _carries_any(page, links)
             if not carries_a_link and not page.challenge:
                 # A page without the link that moved by an immediate refresh is a redirect.

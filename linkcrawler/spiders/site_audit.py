@@ -381,6 +381,12 @@ class SiteAuditSpider(scrapy.Spider):
                     canonical=analysis.canonical,
                     noindex=analysis.noindex,
                 )
+                if analysis.links_truncated:
+                    # Never silently: the page says so, and so does the log.
+                    details["links_truncated"] = True
+                    self._inc("linkcrawler/site_audit/links_truncated")
+                    logger.warning("site_audit: %s has %d distinct links; only the first %d were read",
+                                   printable(fetch.url), analysis.distinct_link_count, len(analysis.raw_links))
                 if analysis.is_html:
                     answer.anchors = collect_anchors(fetch.url, analysis.links, self.strip)
             answer.details = details
