@@ -236,6 +236,32 @@ def test_headers_match_ignoring_case_quotes_and_spaces(tmp_path: Path) -> None:
     assert (second.authority, second.nofollow, second.first_seen) == (None, False, first.first_seen)
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2023-11-02 07:45:13", datetime(2023, 11, 2, 7, 45, 13, tzinfo=UTC)),
+        ("2024-03-05T10:00:00+02:00", datetime(2024, 3, 5, 8, tzinfo=UTC)),
+        ("Tue, 05 Mar 2024 10:00:00 GMT", datetime(2024, 3, 5, 10, tzinfo=UTC)),
+        ("5 January 2024", datetime(2024, 1, 5, tzinfo=UTC)),
+        ("March 5, 2024 3:30 PM", datetime(2024, 3, 5, 15, 30, tzinfo=UTC)),
+        ("04.03.2024", datetime(2024, 3, 4, tzinfo=UTC)),  # dotted: day first
+        ("03/04/2024", datetime(2024, 3, 4, tzinfo=UTC)),  # slashes: month first
+        ("2024/03/04", datetime(2024, 3, 4, tzinfo=UTC)),
+        ("13/04/2024", datetime(2024, 4, 13, tzinfo=UTC)),  # no month 13: day first
+        ("March 2024", None),  # no day
+        ("12", None),
+        ("n/a", None),
+    ],
+)
+def test_first_seen_dates_in_the_formats_exports_use(tmp_path: Path, cell: str, expected: datetime | None) -> None:
+    path = write(tmp_path, f'source_url,target_url,first_seen\nhttp://a.test/,{DEMO},"{cell}"\n')
+
+    _, items = read_all(path)
+
+    (row,) = rows_of(items)
+    assert row.first_seen == expected
+
+
 def test_semicolon_delimited_with_decimal_commas(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -287,6 +313,27 @@ def test_utf16_and_utf8_bom_variants(tmp_path: Path, bom: bytes, codec: str, exp
         "Link monitoring by linkcrawler",
     ]
     assert errors_of(items) == [(4, "source_url 'javascript:void(0)' is not an http(s) URL")]
+
+
+def test_a_cp1251_export_reads_its_cyrillic_anchors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "source_url,target_url,anchor_text,first_seen\r\n"
+        "https://blog.primer.test/statya,http://demo.linkcrawler.test/,Проверка ссылок,2024-02-03\r\n"
+        "https://forum.primer.test/t/7,http://demo.linkcrawler.test/about,О нас и о сервисе,2024-02-04\r\n"
+        "https://news.primer.test/2024/obzor,http://demo.linkcrawler.test/,обзор инструментов для SEO,2024-02-05\r\n",
+        encoding="cp1251",
+    )
+
+    reader, items = read_all(path)
+
+    assert reader.encoding == "cp1251"
+    assert [row.anchor_text for row in rows_of(items)] == [
+        "Проверка ссылок",
+        "О нас и о сервисе",
+        "обзор инструментов для SEO",
+    ]
+    assert errors_of(items) == []
 
 
 def test_bytes_invalid_in_the_sniffed_encoding_spoil_only_their_row(tmp_path: Path) -> None:
