@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -185,10 +186,13 @@ class Command(StoreCommand):
         if not path.is_file():
             raise LinkcrawlerError(f"{path}: no such file")
         now = datetime.now(timezone.utc)
-        with read_export(path, default_target=target) as reader:
+        # One batch is written in a thread while the next is read: the store and the
+        # parsing overlap, and no more than two batches are ever held.
+        with read_export(path, default_target=target) as reader, ThreadPoolExecutor(1) as writer:
             print(f"{path}: {reader.label}", file=sys.stderr)
             how = f"imported from {reader.label}"
             batch: list[ImportRow] = []
+            writing: Future[BatchResult] | None = None
             for row in reader:
                 if isinstance(row, RowError):
                     report.bad_row(path, row)
@@ -196,17 +200,20 @@ class Command(StoreCommand):
                 report.rows += 1
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
-                    self.write(store, batch, now, how, report)
-                    batch = []
+                    self.written(writing, report)
+                    writing, batch = writer.submit(store_rows, store.db, batch, now, how), []
                     report.progress(path, reader.bytes_read, reader.total_bytes)
-            self.write(store, batch, now, how, report)
+            self.written(writing, report)
+            if batch:
+                self.written(writer.submit(store_rows, store.db, batch, now, how), report)
             report.progress(path, reader.total_bytes, reader.total_bytes, force=True)
 
     @staticmethod
-    def write(store: Store, batch: list[ImportRow], now: datetime, how: str, report: ImportReport) -> None:
-        if not batch:
+    def written(writing: Future[BatchResult] | None, report: ImportReport) -> None:
+        """Wait for the batch being written; count it."""
+        if writing is None:
             return
-        result = store_rows(store.db, batch, now, how)
+        result = writing.result()
         report.new += result.new
         report.known += result.known
         if result.unwritten:
