@@ -13,8 +13,10 @@ embedded store's server, data on disk) per measurement:
    (interpreter and Scrapy start-up included);
 3. the same command again on the same store: a re-import must write nothing.
 
-Prints rows/s of each, the ratio of the import to the baseline (target: at least 0.5)
-and checks the counts. ``--project DIR`` runs the import of another checkout of the
+Each round measures a baseline right before each import. Prints medians of rows/s,
+the ratio of the import to the baseline (target: at least 0.5), the same ratio in
+CPU seconds (the server's plus the client's: what a busy machine skews least), and
+checks the counts. ``--project DIR`` runs the import of another checkout of the
 project (e.g. the code before a change, from ``git archive``) beside this one's, in
 the same run, against the same baselines.
 """
@@ -29,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from statistics import median
 from pathlib import Path
 from typing import Any
 
@@ -106,20 +110,35 @@ def documents(path: Path) -> list[dict[str, Any]]:
     return docs
 
 
-def baseline(docs: list[dict[str, Any]]) -> float:
-    """Seconds to insert_many ``docs`` into a fresh store's indexed ``backlinks``."""
+@dataclass
+class Timed:
+    seconds: float
+    #: CPU seconds of the store's server plus those of the client (pymongo, or the command).
+    cpu: float
+
+
+def server_cpu(server: SecantusServer) -> float:
+    with open(f"/proc/{server.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def baseline(docs: list[dict[str, Any]]) -> Timed:
+    """insert_many of ``docs`` into a fresh store's indexed ``backlinks``."""
     server = SecantusServer()
     try:
         with pymongo.MongoClient(server.uri) as client:
             db = client[DATABASE]
             ensure_indexes(db, ["backlinks"])
             batches = [[dict(doc) for doc in docs[start:start + BATCH]] for start in range(0, len(docs), BATCH)]
+            cpu_before, client_before = server_cpu(server), time.process_time()
             started = time.perf_counter()
             for batch in batches:
                 db.backlinks.insert_many(batch, ordered=False)
             seconds = time.perf_counter() - started
+            cpu = server_cpu(server) - cpu_before + time.process_time() - client_before
             assert db.backlinks.count_documents({}) == len(docs)
-        return seconds
+        return Timed(seconds, cpu)
     finally:
         server.stop()
 
@@ -130,26 +149,34 @@ def counts(uri: str) -> tuple[int, int]:
         return db.backlinks.count_documents({}), db.link_events.count_documents({})
 
 
-def run_timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, exit code and output of a child process run in ``cwd``."""
+def run_timed(command: list[str], env: dict[str, str], cwd: Path, server: SecantusServer) -> tuple[Timed, str]:
+    """A child process run in ``cwd``: its time, the CPU it and the server used, its output."""
+    cpu_before = server_cpu(server)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=3600)
-    return time.perf_counter() - started, done.returncode, done.stdout + done.stderr
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    return Timed(seconds, server_cpu(server) - cpu_before + usage.ru_utime + usage.ru_stime), output
 
 
-def import_twice(project: Path, path: Path, rows: int) -> tuple[float, float]:
-    """Seconds of ``scrapy importlinks path`` on a fresh store, then of the same again."""
+def import_twice(project: Path, path: Path, rows: int) -> tuple[Timed, Timed]:
+    """``scrapy importlinks path`` on a fresh store, then the same again."""
     server = SecantusServer()
     env = {"MONGO_URI": server.uri, "MONGO_DATABASE": DATABASE, "PYTHONPATH": str(project)}
     command = [sys.executable, "-m", "scrapy", "importlinks", str(path)]
     try:
-        first, code, output = run_timed(command, env, project)
-        if code != 0 or f"{rows:,} new backlinks" not in output:
-            sys.exit(f"import failed:\n{output[-3000:]}")
+        first, output = run_timed(command, env, project, server)
+        if f"{rows:,} new backlinks" not in output:
+            sys.exit(f"import did not make {rows:,} new backlinks:\n{output[-3000:]}")
         assert counts(server.uri) == (rows, rows), counts(server.uri)
-        again, code, output = run_timed(command, env, project)
-        if code != 0 or not re.search(rf"0 new backlinks, {rows:,} already known", output):
-            sys.exit(f"re-import failed or wrote something:\n{output[-3000:]}")
+        again, output = run_timed(command, env, project, server)
+        if not re.search(rf"0 new backlinks, {rows:,} already known", output):
+            sys.exit(f"re-import wrote something:\n{output[-3000:]}")
         assert counts(server.uri) == (rows, rows), counts(server.uri)
         return first, again
     finally:
@@ -159,26 +186,39 @@ def import_twice(project: Path, path: Path, rows: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--project", type=Path, action="append", default=[],
                         help="another checkout whose importlinks to measure too (repeatable)")
     opts = parser.parse_args()
     projects = [*opts.project, PROJECT_ROOT]
-    print(f"importlinks benchmark: {opts.rows:,} rows per file; {machine_note()}")
+    print(f"importlinks benchmark: {opts.rows:,} rows per file, {opts.rounds} rounds; {machine_note()}")
     data = links(opts.rows)
+    rows = opts.rows
     with tempfile.TemporaryDirectory(prefix="lc-bench-import-") as tmp:
         files = {"generic CSV": Path(tmp) / "generic.csv", "Ahrefs UTF-16 TSV": Path(tmp) / "ahrefs.tsv"}
         write_generic(files["generic CSV"], data)
         write_ahrefs(files["Ahrefs UTF-16 TSV"], data)
         for label, path in files.items():
-            base = baseline(documents(path))
-            print(f"\n{label} ({path.stat().st_size / 1e6:.1f} MB)")
-            print(f"  pymongo insert_many of the documents   {opts.rows / base:8,.0f} rows/s  ({base:.1f} s)")
-            for project in projects:
-                first, again = import_twice(project, path, opts.rows)
-                print(f"  scrapy importlinks [{project}]")
-                print(f"    first import   {opts.rows / first:8,.0f} rows/s  ({first:.1f} s)  "
-                      f"ratio to insert_many {base / first:.2f}")
-                print(f"    re-import      {opts.rows / again:8,.0f} rows/s  ({again:.1f} s)  nothing written")
+            docs = documents(path)
+            # Each round measures the baseline right before the imports it is compared
+            # with: the machine is shared, and its load moves within minutes.
+            runs: dict[str, list[tuple[Timed, Timed, Timed]]] = {str(p): [] for p in projects}
+            for _ in range(opts.rounds):
+                for project in projects:
+                    base = baseline(docs)
+                    runs[str(project)].append((base, *import_twice(project, path, rows)))
+            print(f"\n{label} ({path.stat().st_size / 1e6:.1f} MB), medians of {opts.rounds} rounds")
+            for project, measured in runs.items():
+                base_s = median(b.seconds for b, _, _ in measured)
+                first_s = median(f.seconds for _, f, _ in measured)
+                again_s = median(a.seconds for _, _, a in measured)
+                ratio = median(b.seconds / f.seconds for b, f, _ in measured)
+                cpu_ratio = median(b.cpu / f.cpu for b, f, _ in measured)
+                print(f"  [{project}]")
+                print(f"    pymongo insert_many   {rows / base_s:7,.0f} rows/s ({base_s:5.1f} s)")
+                print(f"    scrapy importlinks    {rows / first_s:7,.0f} rows/s ({first_s:5.1f} s)  "
+                      f"ratio {ratio:.2f} (each round to its own baseline; in CPU seconds {cpu_ratio:.2f})")
+                print(f"    re-import             {rows / again_s:7,.0f} rows/s ({again_s:5.1f} s)  nothing written")
 
 
 if __name__ == "__main__":
