@@ -7,10 +7,18 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pymongo
 import pytest
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
+from pymongo import monitoring
 
+from linkcrawler.backlinks.store import new_backlink_ops
+from linkcrawler.commands.importlinks import store_rows
 from linkcrawler.exceptions import ConfigurationError, ImportFormatError
 from linkcrawler.imports import ExportReader, ImportRow, RowError, read_export
+from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.writer import write_batch
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 DEMO = "http://demo.linkcrawler.test/"
@@ -228,6 +236,32 @@ def test_headers_match_ignoring_case_quotes_and_spaces(tmp_path: Path) -> None:
     assert (second.authority, second.nofollow, second.first_seen) == (None, False, first.first_seen)
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2023-11-02 07:45:13", datetime(2023, 11, 2, 7, 45, 13, tzinfo=UTC)),
+        ("2024-03-05T10:00:00+02:00", datetime(2024, 3, 5, 8, tzinfo=UTC)),
+        ("Tue, 05 Mar 2024 10:00:00 GMT", datetime(2024, 3, 5, 10, tzinfo=UTC)),
+        ("5 January 2024", datetime(2024, 1, 5, tzinfo=UTC)),
+        ("March 5, 2024 3:30 PM", datetime(2024, 3, 5, 15, 30, tzinfo=UTC)),
+        ("04.03.2024", datetime(2024, 3, 4, tzinfo=UTC)),  # dotted: day first
+        ("03/04/2024", datetime(2024, 3, 4, tzinfo=UTC)),  # slashes: month first
+        ("2024/03/04", datetime(2024, 3, 4, tzinfo=UTC)),
+        ("13/04/2024", datetime(2024, 4, 13, tzinfo=UTC)),  # no month 13: day first
+        ("March 2024", None),  # no day
+        ("12", None),
+        ("n/a", None),
+    ],
+)
+def test_first_seen_dates_in_the_formats_exports_use(tmp_path: Path, cell: str, expected: datetime | None) -> None:
+    path = write(tmp_path, f'source_url,target_url,first_seen\nhttp://a.test/,{DEMO},"{cell}"\n')
+
+    _, items = read_all(path)
+
+    (row,) = rows_of(items)
+    assert row.first_seen == expected
+
+
 def test_semicolon_delimited_with_decimal_commas(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -279,6 +313,27 @@ def test_utf16_and_utf8_bom_variants(tmp_path: Path, bom: bytes, codec: str, exp
         "Link monitoring by linkcrawler",
     ]
     assert errors_of(items) == [(4, "source_url 'javascript:void(0)' is not an http(s) URL")]
+
+
+def test_a_cp1251_export_reads_its_cyrillic_anchors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "source_url,target_url,anchor_text,first_seen\r\n"
+        "https://blog.primer.test/statya,http://demo.linkcrawler.test/,Проверка ссылок,2024-02-03\r\n"
+        "https://forum.primer.test/t/7,http://demo.linkcrawler.test/about,О нас и о сервисе,2024-02-04\r\n"
+        "https://news.primer.test/2024/obzor,http://demo.linkcrawler.test/,обзор инструментов для SEO,2024-02-05\r\n",
+        encoding="cp1251",
+    )
+
+    reader, items = read_all(path)
+
+    assert reader.encoding == "cp1251"
+    assert [row.anchor_text for row in rows_of(items)] == [
+        "Проверка ссылок",
+        "О нас и о сервисе",
+        "обзор инструментов для SEO",
+    ]
+    assert errors_of(items) == []
 
 
 def test_bytes_invalid_in_the_sniffed_encoding_spoil_only_their_row(tmp_path: Path) -> None:
@@ -421,3 +476,84 @@ def test_a_large_file_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert peak < 4_000_000, f"peak {peak} bytes while reading a {size}-byte file"
     assert progress == sorted(progress) and 0 < progress[0] < size
     assert reader.bytes_read == reader.total_bytes == size
+
+
+# --- Storing: inserts of what is new, the same documents as the upserts -------------
+
+
+class _Writes(monitoring.CommandListener):
+    """The write commands a client sends."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in ("insert", "update", "delete", "findAndModify"):
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _row(n: int, source: str, authority: float | None, source_format: str = "generic") -> ImportRow:
+    return ImportRow(line=n, source_url=source, target_url=DEMO, anchor_text=f"anchor {n}", authority=authority,
+                     nofollow=None, first_seen=datetime(2023, 5, n, tzinfo=UTC), source_format=source_format)
+
+
+def test_store_rows_makes_the_documents_upserts_make_and_a_reimport_writes_nothing(
+    mongo_uri: str, mongo_db_name: str
+) -> None:
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    how = "imported from a test"
+    known = _row(1, "http://known.test/", 10.0, "ahrefs")
+    half_written = _row(2, "http://half.test/", None)  # its event written, then the import died
+    rows = [
+        _row(3, "http://known.test/", 20.0),  # known: new authority, another format
+        _row(4, "http://new.test/", None),
+        _row(5, "http://new.test/", 30.0),  # twice in one batch: the later authority wins
+        half_written,
+        _row(6, "http://other.test/", 40.0),
+        _row(7, "http://known.test/", 20.0),  # nothing new about it any more
+    ]
+    listener = _Writes()
+    with pymongo.MongoClient(mongo_uri, tz_aware=True, event_listeners=[listener]) as client:
+        stored, upserted = client[mongo_db_name], client[mongo_db_name + "_upserts"]
+        try:
+            for db in (stored, upserted):
+                ensure_indexes(db, ["backlinks", "link_events"])
+                assert not write_batch(db, new_backlink_ops(
+                    known.source_url, DEMO, now, how, authority=10.0, anchor_text=known.anchor_text,
+                    first_seen=known.first_seen, imported_from="ahrefs"))[1]
+                db.backlinks.update_one({"source_url": "http://known.test/"}, {"$set": {"status": "live"}})
+                event = new_backlink_ops(half_written.source_url, DEMO, now, how)[0]
+                assert not write_batch(db, [event])[1]
+            for row in rows:
+                assert not write_batch(upserted, new_backlink_ops(
+                    row.source_url, row.target_url, now, how, anchor_text=row.anchor_text, authority=row.authority,
+                    first_seen=row.first_seen, imported_from=row.source_format))[1]
+
+            result = store_rows(stored, rows, now, how)
+
+            assert (result.new, result.known, result.unwritten) == (2, 4, [])
+            for name in ("backlinks", "link_events"):
+                raw = stored[name].with_options(codec_options=CodecOptions(RawBSONDocument))
+                raw_upserted = upserted[name].with_options(codec_options=CodecOptions(RawBSONDocument))
+                assert [doc.raw for doc in raw.find(sort=[("_id", 1)])] == [
+                    doc.raw for doc in raw_upserted.find(sort=[("_id", 1)])
+                ]
+            known_doc = stored.backlinks.find_one({"source_url": "http://known.test/"})
+            assert (known_doc["status"], known_doc["authority"], known_doc["imported_from"]) == (
+                "live", 20.0, ["ahrefs", "generic"])
+            assert stored.backlinks.find_one({"source_url": "http://new.test/"})["authority"] == 30.0
+            assert stored.link_events.count_documents({"type": "new"}) == 4
+
+            listener.commands.clear()
+            again = store_rows(stored, rows, now, how)
+
+            assert (again.new, again.known) == (0, len(rows))
+            assert listener.commands == []
+        finally:
+            client.drop_database(mongo_db_name + "_upserts")

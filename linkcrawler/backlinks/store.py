@@ -49,7 +49,56 @@ def new_backlink_ops(
     about it (authority, where it was imported from) is refreshed.
     """
     link_id = backlink_id(source_url, target_url)
-    on_insert: dict[str, Any] = {
+    update: dict[str, Any] = {
+        "$setOnInsert": _pending_fields(source_url, target_url, found_at, how, anchor_text, first_seen)
+    }
+    refresh = _refreshed_fields(authority, extra)
+    if refresh:
+        update["$set"] = refresh
+    if imported_from:
+        update["$addToSet"] = {"imported_from": imported_from}
+    return [
+        WriteOp.insert_once(EVENTS, _new_event(link_id, source_url, target_url, found_at, how), phase=0),
+        WriteOp.upsert_on(BACKLINKS, {"_id": link_id}, update),
+    ]
+
+
+def new_backlink_documents(
+    source_url: str,
+    target_url: str,
+    found_at: datetime,
+    how: str,
+    *,
+    anchor_text: str | None = None,
+    authority: float | None = None,
+    first_seen: datetime | None = None,
+    imported_from: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The backlink document and ``new`` event that :func:`new_backlink_ops` creates for
+    a link not known yet, for a caller that knows the link is new and inserts them.
+
+    Fields in the order an upsert leaves them (``_id``, then by name), so an inserted
+    document is byte for byte the one the upsert would have made.
+    """
+    link_id = backlink_id(source_url, target_url)
+    fields = _pending_fields(source_url, target_url, found_at, how, anchor_text, first_seen)
+    fields.update(_refreshed_fields(authority, extra))
+    if imported_from:
+        fields["imported_from"] = [imported_from]
+    document = {"_id": link_id, **dict(sorted(fields.items()))}
+    return document, _new_event(link_id, source_url, target_url, found_at, how)
+
+
+def _pending_fields(
+    source_url: str,
+    target_url: str,
+    found_at: datetime,
+    how: str,
+    anchor_text: str | None,
+    first_seen: datetime | None,
+) -> dict[str, Any]:
+    return {
         "source_url": source_url,
         "target_url": target_url,
         "source_domain": registrable_domain(host_of(source_url)),
@@ -65,15 +114,17 @@ def new_backlink_ops(
         "rel": [],
         "priority": None,
     }
-    update: dict[str, Any] = {"$setOnInsert": on_insert}
+
+
+def _refreshed_fields(authority: float | None, extra: dict[str, Any] | None) -> dict[str, Any]:
     refresh: dict[str, Any] = dict(extra or {})
     if authority is not None:
         refresh["authority"] = authority
-    if refresh:
-        update["$set"] = refresh
-    if imported_from:
-        update["$addToSet"] = {"imported_from": imported_from}
-    event = {
+    return refresh
+
+
+def _new_event(link_id: str, source_url: str, target_url: str, found_at: datetime, how: str) -> dict[str, Any]:
+    return {
         "_id": event_key(link_id, 0),
         "type": "new",
         "backlink_id": link_id,
@@ -86,10 +137,6 @@ def new_backlink_ops(
         "priority": None,
         "wayback_url": None,
     }
-    return [
-        WriteOp.insert_once(EVENTS, event, phase=0),
-        WriteOp.upsert_on(BACKLINKS, {"_id": link_id}, update),
-    ]
 
 
 def due_filter(now: datetime, interval: timedelta | None) -> dict[str, Any]:
