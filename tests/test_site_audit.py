@@ -407,7 +407,7 @@ def test_retry_after_slows_the_host_down(
 def test_start_url_is_required() -> None:
     with pytest.raises(ConfigurationError, match="start_url"):
         SiteAuditSpider()
-    with pytest.raises(ConfigurationError, match="not an http"):
+    with pytest.raises(ConfigurationError, match=r"start_url=.ftp://example.com/. is not valid: expected an absolute http\(s\) URL"):
         SiteAuditSpider(start_url="ftp://example.com/")
 
 
