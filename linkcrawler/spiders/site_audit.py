@@ -9,7 +9,7 @@ fetches into requests and responses into answers. The items:
 
 - :class:`~linkcrawler.items.AuditedPage` per internal URL (``pages``),
 - :class:`~linkcrawler.items.BrokenLink` per (page, link) whose target is broken,
-- :class:`~linkcrawler.items.RedirectedLink` per (page, internal link to a redirect),
+- :class:`~linkcrawler.items.RedirectedLink` per (page, link to a redirect), internal or external,
 - one :class:`~linkcrawler.items.AuditTotals` at the end (``inlinks``, ``in_sitemap``).
 
 Redirects are followed by the spider, not by Scrapy (``dont_redirect``): each hop
