@@ -7,10 +7,11 @@ deadline generous enough that only a real failure reaches it.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+from twisted.internet import defer, task
 
 T = TypeVar("T")
 
@@ -31,14 +32,20 @@ def wait_until(predicate: Callable[[], T], timeout: float = GENEROUS, interval: 
         time.sleep(interval)
 
 
-async def wait_until_async(predicate: Callable[[], T], timeout: float = GENEROUS, interval: float = 0.05,
-                           message: str | None = None) -> T:
-    """:func:`wait_until` for a coroutine: the event loop keeps running while it waits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(message or f"condition not met within {timeout:.0f}s: {predicate!r}")
-        await asyncio.sleep(interval)
+def wait_until_deferred(predicate: Callable[[], T], timeout: float = GENEROUS, interval: float = 0.05,
+                        message: str | None = None) -> defer.Deferred[T]:
+    """:func:`wait_until` for a test on the reactor: it keeps running (timers, probes) while the test waits."""
+    from twisted.internet import reactor
+
+    @defer.inlineCallbacks
+    def waiting() -> Generator[defer.Deferred[Any], Any, T]:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(message or f"condition not met within {timeout:.0f}s: {predicate!r}")
+            yield task.deferLater(reactor, interval, lambda: None)
+
+    return waiting()
