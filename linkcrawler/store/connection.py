@@ -152,6 +152,10 @@ def _connect(uri: str | None, data_dir: str, timeout: float) -> _Connection:
             connectTimeoutMS=int(timeout * 1000),
             tz_aware=True,
             appname="linkcrawler",
+            # The embedded server syncs every commit (DURABILITY_OPTIONS); j=True asks the
+            # same of each write, so it holds even against a server an older linkcrawler
+            # started on the same data directory. A MONGO_URI keeps its own write concern.
+            **({"journal": True} if embedded is not None else {}),
         )
         client.admin.command("ping")
     except (PyMongoError, ValueError) as exc:
