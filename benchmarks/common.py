@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from linkcrawler.store.embedded import DURABILITY_OPTIONS
 from tests.fixtures.services import free_port, stop_process, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +116,8 @@ class SecantusServer:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING"],
+             "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING",
+             *DURABILITY_OPTIONS],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process, "secantusd")

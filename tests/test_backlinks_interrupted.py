@@ -16,6 +16,7 @@ from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 from tests.mockserver import MockServer
+from tests.waiting import wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LINKS = 400
@@ -43,14 +44,25 @@ def test_killed_crawl_rerun_checks_everything_once(site_dir: Path, mockserver: M
            for op in new_backlink_ops(mockserver.url(f"/p{i}.html"), "http://our.test/", now, "test import")]
     assert not write_batch(mongo_db, ops)[1]
 
+    def checked() -> int:
+        return mongo_db.backlinks.count_documents({"last_checked": {"$ne": None}})
+
     first = crawl(mongo_uri, mongo_db_name)
-    deadline = time.monotonic() + 60
-    while mongo_db.backlinks.count_documents({"last_checked": {"$ne": None}}) < LINKS // 4:
-        assert time.monotonic() < deadline and first.poll() is None, "the crawl did not get going"
-        time.sleep(0.05)
+    wait_until(lambda: checked() >= LINKS // 4 or first.poll() is not None, timeout=120)
+    assert first.poll() is None, "the crawl ended before it got going"
     first.send_signal(signal.SIGKILL)
     first.wait()
-    checked_before = mongo_db.backlinks.count_documents({"last_checked": {"$ne": None}})
+    # A batch the crawl sent just before it died may still be being written: on a busy
+    # machine the server can take a while. Count once the count holds still.
+    counts = [checked()]
+
+    def settled() -> bool:
+        time.sleep(0.5)
+        counts.append(checked())
+        return counts[-1] == counts[-2]
+
+    wait_until(settled, timeout=60)
+    checked_before = counts[-1]
     assert checked_before < LINKS, "the crawl finished before it could be killed"
 
     mockserver.reset_hits()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from linkcrawler.distributed.connection import connect_redis
 from linkcrawler.distributed.outage import Backoff, Outbox, RedisOutage, RedisUnavailable
 from linkcrawler.distributed.queue import CrawlKeys, Outcome, ReliableQueue
 from tests.fixtures.services import RedisProcess
+from tests.waiting import wait_until_deferred
 
 KEYS = CrawlKeys.for_spider("test", "spider")
 
@@ -42,16 +43,6 @@ def make_queue(server: redis.Redis) -> ReliableQueue:
 
 def sleep(seconds: float) -> Any:
     return deferLater(reactor, seconds, lambda: None)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> Any:
-    @pytest_twisted.inlineCallbacks
-    def waiting() -> Any:
-        deadline = time.monotonic() + timeout
-        while not condition() and time.monotonic() < deadline:
-            yield sleep(0.05)
-
-    return waiting()
 
 
 def test_backoff_doubles_up_to_the_longest_and_starts_over() -> None:
@@ -114,13 +105,14 @@ def test_an_outage_is_noticed_probed_with_backoff_and_its_end_reported(
     with pytest.raises(RedisUnavailable):
         outage.call(called.append, "not sent")
     assert called == []
-    yield sleep(1.0)
+    yield wait_until_deferred(lambda: outage.backoff.delay == 0.2,
+                              message="the probes should have backed off to the longest delay")
     assert outage.offline and back == []
-    assert outage.backoff.delay == 0.2, "the probes should have backed off to the longest delay"
+    away = time.monotonic() - stopped
     own_redis.start()
-    yield wait_for(lambda: bool(back), 5)
+    yield wait_until_deferred(lambda: back, message="the end of the outage was not reported")
     assert not outage.offline
-    assert len(back) == 1 and 1.0 <= back[0] <= time.monotonic() - stopped  # how long it was away
+    assert len(back) == 1 and away <= back[0] <= time.monotonic() - stopped  # how long it was away
     assert outage.call(client.get, "key") is None  # (this Redis keeps nothing across a restart)
     assert lost == lost[:1], "one outage, reported once"
     outage.close()

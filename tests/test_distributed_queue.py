@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ from scrapy import Request, Spider
 
 from linkcrawler.distributed.queue import CrawlKeys, Outcome, ReliableQueue
 from linkcrawler.distributed.workers import WorkerRegistry
+from tests.waiting import wait_until
 
 KEYS = CrawlKeys.for_spider("test", "spider")
 
@@ -83,7 +83,9 @@ def test_a_start_request_is_enqueued_once_per_run_even_with_dont_filter(server: 
 
 
 def test_a_dead_workers_requests_go_back_to_the_queue(server: redis.Redis) -> None:
-    alive, dying = make_registry(server, "alive"), make_registry(server, "dying", ttl=1)
+    # A heartbeat of a few seconds: long enough to still be there when checked below on
+    # a busy machine; the test then waits for it to expire (on a condition, not a sleep).
+    alive, dying = make_registry(server, "alive"), make_registry(server, "dying", ttl=3)
     alive.join()
     dying.join()
     dying_queue = make_queue(server, "dying")
@@ -91,8 +93,8 @@ def test_a_dead_workers_requests_go_back_to_the_queue(server: redis.Redis) -> No
         put(dying_queue, f"http://a/{i}")
     assert len(dying_queue.take(2)) == 2
     assert alive.reap() == {}  # its heartbeat is still there
-    time.sleep(1.2)  # "dying" stops beating: its heartbeat expires
-    assert alive.reap() == {"dying": 2}
+    # "dying" stops beating: once its heartbeat expires, what it held goes back.
+    assert wait_until(alive.reap) == {"dying": 2}
     assert server.hlen(KEYS.inflight("dying")) == 0
     assert server.smembers(KEYS.workers) == {b"alive"}
     queue = make_queue(server, "alive")
@@ -103,8 +105,7 @@ def test_a_worker_back_after_being_reaped_registers_again(server: redis.Redis) -
     reaper, away = make_registry(server, "reaper"), make_registry(server, "away", ttl=1)
     reaper.join()
     away.join()
-    time.sleep(1.2)
-    assert reaper.reap() == {"away": 0}
+    assert wait_until(reaper.reap) == {"away": 0}
     away.heartbeat()
     assert server.smembers(KEYS.workers) == {b"reaper", b"away"}
 

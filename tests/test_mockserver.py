@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.mockserver import charset_text
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -170,16 +171,21 @@ def test_broken_connections(mockserver: MockServer) -> None:
 def test_delay_does_not_block_other_requests(mockserver: MockServer, site_dir: Path) -> None:
     (site_dir / "slow.html").write_text("slow")
     (site_dir / "slow.html.meta.json").write_text(json.dumps({"delay": 0.5}))
-    slow = threading.Thread(target=fetch, args=(mockserver, "/delay?s=1"))
+    slow = threading.Thread(target=fetch, args=(mockserver, "/delay?s=4"))
     started = time.monotonic()
     slow.start()
-    time.sleep(0.1)
+    # The delayed request is in the server before the others are sent (not a sleep: a busy
+    # machine may take longer), and they are answered while it waits: well within its 4 s,
+    # however slow the machine (a server that blocked would answer them after it).
+    wait_until(lambda: mockserver.hits().get("/delay?s=4"))
+    asked = time.monotonic()
     assert fetch(mockserver, "/status/200")[0] == 200
-    assert time.monotonic() - started < 0.8
+    assert slow.is_alive() and time.monotonic() - asked < 4
+    fetched_at = time.monotonic()
     assert fetch(mockserver, "/slow.html")[2] == b"slow"
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - fetched_at >= 0.5
     slow.join()
-    assert time.monotonic() - started >= 1
+    assert time.monotonic() - started >= 4
 
 
 def test_servers_on_two_loopback_addresses(mockserver: MockServer, mockserver_factory: MockServerFactory) -> None:

@@ -138,6 +138,8 @@ def audited_site(
     site = Site(mockserver, external, head_refusing_server, site_dir)
     write(ext_dir, "ok.html", page("External fine"))
     meta_only(ext_dir, "moved.html", {"status": 301, "headers": {"Location": "/ok.html"}})
+    # Two redirects, the second one shared with the link to /moved.html.
+    meta_only(ext_dir, "twice.html", {"status": 302, "headers": {"Location": "/moved.html"}})
 
     write(site_dir, "robots.txt", f"User-agent: *\nDisallow: /private/\nSitemap: {site.url('/sitemap_index.xml')}\n")
     write(site_dir, "sitemap_index.xml", (
@@ -165,6 +167,7 @@ def audited_site(
         (f"{site.ext}/ok.html", "External fine"),
         (f"{site.ext}/dead.html", "Dead external"),
         (f"{site.ext}/moved.html", "Moved external"),
+        (f"{site.ext}/twice.html", "Moved twice external"),
         (f"{site.ext}/status/503", "Failing external"),
         (site.refused, "Nobody listens"),
         ("http://no-such-host.invalid/page", "No such host"),
@@ -293,9 +296,12 @@ def test_broken_links_with_their_pages_and_anchors(
 
     redirected = {(d["page_url"].removeprefix(site.base), d["link_url"].removeprefix(site.base)): d
                   for d in mongo_db.redirected_links.find()}
-    assert {key: (d["final_url"], d["redirects"]) for key, d in redirected.items()} == {
-        ("/", "/old.html"): (site.url("/new.html"), 1),
-        ("/", "/chain/3"): (site.url("/chain/0"), 3),
+    assert {key: (d["final_url"], d["redirects"], d["kind"], d["anchor_text"]) for key, d in redirected.items()} == {
+        ("/", "/old.html"): (site.url("/new.html"), 1, "internal", "Old page"),
+        ("/", "/chain/3"): (site.url("/chain/0"), 3, "internal", "Long chain"),
+        # External links that redirect: one hop is enough to be worth updating.
+        ("/", f"{site.ext}/moved.html"): (f"{site.ext}/ok.html", 1, "external", "Moved external"),
+        ("/", f"{site.ext}/twice.html"): (f"{site.ext}/ok.html", 2, "external", "Moved twice external"),
     }
 
 
@@ -315,7 +321,7 @@ def test_each_page_fetched_once_and_each_external_link_checked_once(
     external = site.external.hits(by_method=True)
     # HEAD, once per distinct URL (the hop of the redirect too); a 5xx answer to HEAD is
     # asked again with GET (each retried once, as RETRY_TIMES says).
-    assert external == {"HEAD /ok.html": 1, "HEAD /dead.html": 1, "HEAD /moved.html": 1,
+    assert external == {"HEAD /ok.html": 1, "HEAD /dead.html": 1, "HEAD /moved.html": 1, "HEAD /twice.html": 1,
                         "HEAD /status/503": 2, "GET /status/503": 2}
     # HEAD refused: asked again with GET, once.
     assert sorted(site.head.hits) == [("GET", "/broken"), ("GET", "/fine"), ("HEAD", "/broken"), ("HEAD", "/fine")]
@@ -420,7 +426,7 @@ def test_retry_after_slows_the_host_down(
 def test_start_url_is_required() -> None:
     with pytest.raises(ConfigurationError, match="start_url"):
         SiteAuditSpider()
-    with pytest.raises(ConfigurationError, match="not an http"):
+    with pytest.raises(ConfigurationError, match=r"start_url=.ftp://example.com/. is not valid: expected an absolute http\(s\) URL"):
         SiteAuditSpider(start_url="ftp://example.com/")
 
 
@@ -437,5 +443,8 @@ def test_findings_read_back_for_the_report(
     assert f"{site.url('/chain/3')} [302] -> {site.url('/chain/2')} [302]" in report
     assert "Redirect loops (2)" in report  # both URLs of the loop, each with its hops
     assert f"{site.url('/')}: {site.url('/old.html')} -> {site.url('/new.html')}" in report
+    assert (f"External links to a redirect (point them at the final URL) (2)\n"
+            f"  {site.url('/')}: {site.ext}/moved.html -> {site.ext}/ok.html\n"
+            f"  {site.url('/')}: {site.ext}/twice.html -> {site.ext}/ok.html\n") in report
     assert f"Pages found only in the sitemap (1)\n  {site.url('/orphan.html')}" in report
     assert f"{site.url('/private/secret.html')} [robots_disallowed]" in report

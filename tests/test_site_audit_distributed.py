@@ -61,7 +61,7 @@ PAGE_FIELDS = (
     "canonical", "noindex", "depth", "found_by", "inlinks", "in_sitemap",
 )
 BROKEN_FIELDS = ("status", "kind", "anchor_text", "final_url")
-REDIRECTED_FIELDS = ("final_url", "redirects", "anchor_text")
+REDIRECTED_FIELDS = ("final_url", "redirects", "anchor_text", "kind")
 ABSENT = "<absent>"
 
 
@@ -557,7 +557,8 @@ def test_single_process_baseline_covers_the_site(audited_site: AuditedSite, base
     assert sum(key[1] == "EXT/dead.html" for key in broken) > 10
     assert broken[("/", "/missing.html")]["anchor_text"] == "Missing page"
     assert broken[("/", "EXT/moved-dead.html")]["final_url"] == "EXT/dead.html"
-    assert {key[1] for key in redirected} == {"/old.html", "/chain/3"}
+    assert {(key[1], doc["kind"]) for key, doc in redirected.items()} == {
+        ("/old.html", "internal"), ("/chain/3", "internal"), ("EXT/moved.html", "external")}
     assert redirected[("/s5/", "/chain/3")]["redirects"] == 3
     assert sum(key[1] == "/old.html" for key in redirected) > 3
 

@@ -37,6 +37,8 @@ class AuditFindings:
     loops: list[list[dict[str, FetchStatus]]] = field(default_factory=list)
     redirected_links: list[tuple[str, str, str]] = field(default_factory=list)
     """(page URL, link URL, final URL): internal links to fix to point at the final URL."""
+    redirected_external_links: list[tuple[str, str, str]] = field(default_factory=list)
+    """(page URL, link URL, final URL): external links that redirect (once or more), to update."""
     sitemap_only: list[str] = field(default_factory=list)
     not_checked: list[tuple[str, FetchStatus]] = field(default_factory=list)
     """Internal URLs robots.txt or the address guard kept us from fetching."""
@@ -81,6 +83,11 @@ def format_findings(findings: AuditFindings, limit: int = 20) -> str:
     section(
         "Internal links to a redirect (point them at the final URL)",
         findings.redirected_links,
+        lambda r: [f"  {r[0]}: {r[1]} -> {r[2]}"],
+    )
+    section(
+        "External links to a redirect (point them at the final URL)",
+        findings.redirected_external_links,
         lambda r: [f"  {r[0]}: {r[1]} -> {r[2]}"],
     )
     section("Pages found only in the sitemap", findings.sitemap_only, lambda u: [f"  {u}"])

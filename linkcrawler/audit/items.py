@@ -100,23 +100,30 @@ class BrokenLink:
 
 @dataclass(slots=True)
 class RedirectedLink:
-    """An internal link that points at a redirect instead of the final URL."""
+    """A link that points at a redirect instead of the final URL: worth pointing at where it ends.
+
+    ``kind`` is ``internal`` (to the audited site) or ``external``. An external
+    link counts from one redirect on, ``http://`` to ``https://`` included: the
+    page still makes every visitor take a detour the site owner can remove.
+    """
 
     page_url: str
     link_url: str
     final_url: str
     redirects: int
+    kind: str
     site: str
     seen_at: datetime
     anchor_text: str = ""
 
     export_record = "redirected_links"
-    export_fields = ("record", "page_url", "link_url", "anchor_text", "final_url", "redirects", "site", "last_seen")
+    export_fields = ("record", "page_url", "link_url", "anchor_text", "final_url", "redirects", "kind", "site",
+                     "last_seen")
 
     def row(self) -> dict[str, Any]:
         """The ``redirected_links`` document's fields but its key and ``last_seen``."""
         return {"anchor_text": self.anchor_text, "final_url": self.final_url, "redirects": self.redirects,
-                "site": self.site}
+                "kind": self.kind, "site": self.site}
 
     def export_rows(self) -> list[dict[str, Any]]:
         return [{"page_url": self.page_url, "link_url": self.link_url, **self.row(), "last_seen": self.seen_at}]

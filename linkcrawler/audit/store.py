@@ -165,10 +165,11 @@ def load_findings(db: Database[dict[str, Any]], site: str) -> AuditFindings:
         target = targets.setdefault(doc["link_url"], BrokenTarget(doc["link_url"], doc["status"], doc["kind"]))
         target.carriers.append((doc["page_url"], doc.get("anchor_text") or ""))
     findings.broken = list(targets.values())
-    findings.redirected_links = [
-        (doc["page_url"], doc["link_url"], doc["final_url"])
-        for doc in db[REDIRECTED_LINKS].find({"site": site}).sort([("page_url", 1), ("link_url", 1)])
-    ]
+    for doc in db[REDIRECTED_LINKS].find({"site": site}).sort([("page_url", 1), ("link_url", 1)]):
+        # Documents written before ``kind`` existed are all internal links.
+        external = doc.get("kind") == "external"
+        (findings.redirected_external_links if external else findings.redirected_links).append(
+            (doc["page_url"], doc["link_url"], doc["final_url"]))
     return findings
 
 

@@ -341,7 +341,7 @@ class AuditBook:
         if is_broken(resolution.final_status):
             final = resolution.final_url if resolution.redirects else None
             verdict = ("broken", resolution.final_status, final)
-        elif internal and resolution.redirects and isinstance(resolution.final_status, int):
+        elif resolution.redirects and isinstance(resolution.final_status, int):
             verdict = ("redirected", resolution.final_url, resolution.redirects)
         self.verdicts[url] = verdict
         if internal and url in self.page_meta:
@@ -403,11 +403,12 @@ class AuditBook:
             target.carriers.append((page_url, anchor))
             yield BrokenLink(page_url=page_url, link_url=link_url, status=status, kind=kind, site=self.site,
                              seen_at=now, anchor_text=anchor, final_url=verdict[2])
-        elif verdict[0] == "redirected" and internal:
-            self._inc("linkcrawler/site_audit/redirected_links", 1)
-            self.findings.redirected_links.append((page_url, link_url, verdict[1]))
+        elif verdict[0] == "redirected":
+            self._inc(f"linkcrawler/site_audit/redirected_links/{kind}", 1)
+            (self.findings.redirected_links if internal else self.findings.redirected_external_links).append(
+                (page_url, link_url, verdict[1]))
             yield RedirectedLink(page_url=page_url, link_url=link_url, final_url=verdict[1], redirects=verdict[2],
-                                 site=self.site, seen_at=now, anchor_text=anchor)
+                                 kind=kind, site=self.site, seen_at=now, anchor_text=anchor)
 
     def totals(self) -> AuditTotals:
         """What only the whole crawl tells of every recorded page: inlinks, sitemap membership, click depth.

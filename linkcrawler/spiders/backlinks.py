@@ -49,6 +49,7 @@ from linkcrawler.backlinks.verdict import (
 )
 from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
+from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.headers import normalize_headers
@@ -96,10 +97,16 @@ class BacklinksSpider(scrapy.Spider):
         "CONCURRENT_ITEMS": 2,
     }
 
-    def __init__(self, all: str | None = None, limit: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.check_all = str(all or "").lower() in {"1", "true", "yes"}
-        self.page_limit = int(limit) if limit else None
+    #: ``-a all=1``: every link, not only the due ones; ``-a limit=N``: at most N linking pages.
+    arguments = SpiderArguments(
+        "backlinks", flag("all"), integer("limit", minimum=0, default=0, meaning="linking pages; 0: no limit"),
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        values = self.arguments.parse(kwargs)
+        super().__init__(**self.arguments.internal(kwargs))
+        self.check_all: bool = values["all"]
+        self.page_limit: int | None = values["limit"] or None
         self.store: Store | None = None
         # Set from the settings in from_crawler.
         self.recheck_after = timedelta(hours=defaults.LINKCRAWLER_RECHECK_HOURS)

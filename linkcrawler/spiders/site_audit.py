@@ -9,7 +9,7 @@ fetches into requests and responses into answers. The items:
 
 - :class:`~linkcrawler.audit.items.AuditedPage` per internal URL (``pages``),
 - :class:`~linkcrawler.audit.items.BrokenLink` per (page, link) whose target is broken,
-- :class:`~linkcrawler.audit.items.RedirectedLink` per (page, internal link to a redirect),
+- :class:`~linkcrawler.audit.items.RedirectedLink` per (page, link to a redirect), internal or external,
 - one :class:`~linkcrawler.audit.items.AuditTotals` at the end (``inlinks``, ``in_sitemap``).
 
 Redirects are followed by the spider, not by Scrapy (``dont_redirect``): each hop
@@ -72,6 +72,7 @@ from linkcrawler.crawl.traps import TrapGuard, TrapLimits
 from linkcrawler.distributed.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.handover import handover_request
+from linkcrawler.spiders.arguments import SpiderArguments, flag, http_url, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.connection import writes_to_store
 from linkcrawler.web.outcome import ErrorKind, error_kind
@@ -90,7 +91,6 @@ SITEMAP_FACT_URLS = 5000
 #: HEAD answers trusted as they are; any other 4xx/5xx is asked again with GET.
 HEAD_FINAL_STATUSES = frozenset({404, 410})
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"application/xml", b"text/xml")
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 #: Meta of every fetch the audit handles itself: all statuses reach the callback, redirects too.
 _OWN_HANDLING = {"dont_redirect": True, "handle_httpstatus_all": True}
@@ -111,24 +111,23 @@ class SiteAuditSpider(scrapy.Spider):
         "CONCURRENT_ITEMS": 16,
     }
 
-    def __init__(
-        self,
-        start_url: str | None = None,
-        max_pages: str | int | None = None,
-        max_depth: str | int | None = None,
-        obey_robots: str | bool | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        if not start_url:
-            raise ConfigurationError("site_audit needs the site to audit: -a start_url=URL")
-        try:
-            self.start_url = normalize_url(start_url)
-        except ValueError as exc:
-            raise ConfigurationError(f"site_audit: start_url {start_url!r} is not an http(s) URL") from exc
-        self._max_pages_arg = int(max_pages) if max_pages not in (None, "") else None
-        self._max_depth_arg = int(max_depth) if max_depth not in (None, "") else None
-        self.obey_robots = str(obey_robots).strip().lower() not in _FALSE if obey_robots is not None else True
+    #: ``-a start_url=URL`` (required), ``-a max_pages=N``, ``-a max_depth=N`` (both
+    #: default to their LINKCRAWLER_AUDIT_* setting), ``-a obey_robots=0``.
+    arguments = SpiderArguments(
+        "site_audit",
+        http_url("start_url", required=True),
+        integer("max_pages", minimum=0, meaning="internal pages; 0: no limit"),
+        integer("max_depth", minimum=0, meaning="clicks from start_url; 0: no limit"),
+        flag("obey_robots", default=True),
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        values = self.arguments.parse(kwargs)
+        super().__init__(**self.arguments.internal(kwargs))
+        self.start_url: str = values["start_url"]
+        self._max_pages_arg: int | None = values["max_pages"]
+        self._max_depth_arg: int | None = values["max_depth"]
+        self.obey_robots: bool = values["obey_robots"]
         self.scope = SiteScope(self.start_url)
         self.site = self.scope.site
         #: The crawl's name in Redis: one shared crawl per audited site.

@@ -145,6 +145,10 @@ def _connect(uri: str | None, data_dir: str, timeout: float) -> _Connection:
         connect_uri = uri
         display = mask_uri(uri)
     client: pymongo.MongoClient[dict[str, Any]] | None = None
+    # The embedded server syncs every commit (DURABILITY_OPTIONS); j=True asks the
+    # same of each write, so it holds even against a server an older linkcrawler
+    # started on the same data directory. A MONGO_URI keeps its own write concern.
+    durability: dict[str, Any] = {"journal": True} if embedded is not None else {}
     try:
         client = pymongo.MongoClient(
             connect_uri,
@@ -152,6 +156,7 @@ def _connect(uri: str | None, data_dir: str, timeout: float) -> _Connection:
             connectTimeoutMS=int(timeout * 1000),
             tz_aware=True,
             appname="linkcrawler",
+            **durability,
         )
         client.admin.command("ping")
     except (PyMongoError, ValueError) as exc:

@@ -35,6 +35,15 @@ logger = logging.getLogger(__name__)
 
 _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 
+#: Every commit fsyncs the server's WiredTiger log before it is acknowledged.
+#: Without it SecantusDB keeps recent log records in its own memory: a
+#: ``kill -9`` (or an OOM kill) of the server lost writes that had already been
+#: acknowledged and read back, and checked links came back ``pending``. The
+#: cost, measured in benchmarks/backlinks/README.md, is paid per commit, and
+#: the crawl's writes are batched. Shared with the benchmarks, so that they
+#: measure the server as the product runs it.
+DURABILITY_OPTIONS = ("--sync-on-commit",)
+
 
 def _pid_alive(pid: int) -> bool:
     try:
@@ -146,6 +155,7 @@ class EmbeddedServer:
             "--port", "0",
             "--storage-path", str(db_path),
             "--log-level", "INFO",
+            *DURABILITY_OPTIONS,
         ]
         logger.info("embedded store: starting SecantusDB on %s", db_path)
         with open(log_path, "ab") as log:
@@ -185,6 +195,10 @@ class EmbeddedServer:
         )
 
     def _stop(self, pid: int, timeout: float = 20.0) -> None:
+        if self._process is not None and self._process.pid == pid and self._process.poll() is not None:
+            # Our own child died (killed, crashed): reap it, or it stays a zombie.
+            self._process = None
+            return
         if not _pid_alive(pid):
             return
         logger.info("embedded store: stopping SecantusDB (pid %d)", pid)
