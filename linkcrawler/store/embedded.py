@@ -35,14 +35,19 @@ logger = logging.getLogger(__name__)
 
 _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 
-#: Every commit fsyncs the server's WiredTiger log before it is acknowledged.
-#: Without it SecantusDB keeps recent log records in its own memory: a
-#: ``kill -9`` (or an OOM kill) of the server lost writes that had already been
-#: acknowledged and read back, and checked links came back ``pending``. The
-#: cost, measured in benchmarks/backlinks/README.md, is paid per commit, and
-#: the crawl's writes are batched. Shared with the benchmarks, so that they
+#: Options that make acknowledged writes survive a crash of the server. None are
+#: needed: durability comes from the write concern. SecantusDB keeps recent
+#: WiredTiger log records in its own memory unless a write asks for ``j: true``,
+#: and then syncs the log up to that write; a ``kill -9`` (or an OOM kill) of a
+#: server whose writes did not ask for it lost writes already acknowledged and
+#: read back. So the embedded store's client writes with ``journal=True``
+#: (store/connection.py), and the batched writer, whose bulk writes are the
+#: crawl's hot path, ends each batch with one journaled write that syncs the
+#: whole batch at once (store/writer.py): one fsync per batch instead of one
+#: per statement (``--sync-on-commit`` costs one per commit: 0.25-0.45x the write
+#: rate on a busy disk, measured). Shared with the benchmarks, so that they
 #: measure the server as the product runs it.
-DURABILITY_OPTIONS = ("--sync-on-commit",)
+DURABILITY_OPTIONS: tuple[str, ...] = ()
 
 
 def _pid_alive(pid: int) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bson import json_util
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne, UpdateOne, WriteConcern
 from pymongo.database import Database
 from pymongo.errors import (
     BulkWriteError,
@@ -172,8 +172,28 @@ def write_batch(
         except _Transient as exc:
             tries = attempt.retry_state.attempt_number
             failed.extend((op, f"still failing after {tries} attempts: {why}") for op, why in exc.ops)
+    if _journaled(db) and result.written + result.already_there:
+        _sync(db)
     result.spilled = len(failed)
     return result, failed
+
+
+#: The collection of the one document whose journaled update ends a batch.
+SYNC_COLLECTION = "linkcrawler_sync"
+
+
+def _journaled(db: Database[dict[str, Any]]) -> bool:
+    return bool(db.write_concern.document.get("j"))
+
+
+def _sync(db: Database[dict[str, Any]]) -> None:
+    """Group commit: one journaled write makes every write before it durable.
+
+    The batch's statements were sent without ``j`` (each would otherwise wait for
+    its own fsync); the server's log is one sequence, so syncing it up to this
+    write syncs them all. Only then is the batch acknowledged.
+    """
+    db[SYNC_COLLECTION].update_one({"_id": "writer"}, {"$inc": {"batches": 1}}, upsert=True)
 
 
 class _Transient(Exception):
@@ -189,7 +209,11 @@ def _attempt(
 ) -> tuple[list[tuple[WriteOp, str]], list[tuple[WriteOp, str]], int, int]:
     """One bulk write: (to retry, permanently failed, written, already there)."""
     try:
-        db[collection].bulk_write([op.to_pymongo() for op in ops], ordered=False)
+        target = db[collection]
+        if _journaled(db):
+            # Synced once for the whole batch, by write_batch's last write (_sync).
+            target = target.with_options(write_concern=WriteConcern(w=db.write_concern.document.get("w", 1), j=False))
+        target.bulk_write([op.to_pymongo() for op in ops], ordered=False)
         return [], [], len(ops), 0
     except BulkWriteError as exc:
         retry: list[tuple[WriteOp, str]] = []
