@@ -28,9 +28,9 @@ class BareSpider(scrapy.Spider):
                 yield scrapy.Request(line.strip())
 
     def parse(self, response: scrapy.http.Response) -> None:
-        root = lxml.html.fromstring(response.body)
-        root.make_links_absolute(response.url)
-        self.links += len(root.xpath("//a/@href"))
+        # The hrefs as written: resolving them all would cost the baseline twice
+        # what backlinks' own page analysis costs (0.32 against 0.17 ms a page).
+        self.links += len(lxml.html.fromstring(response.body).xpath("//a/@href"))
 
     def closed(self, reason: str) -> None:
         self.crawler.stats.set_value("bare/links_extracted", self.links)
