@@ -50,6 +50,10 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 1
 FEED_EXPORT_ENCODING = "utf-8"
+# Scrapy parses each generator callback's source on every response to warn about
+# a ``return value`` in it: 12% of the backlinks crawler's CPU (measured). Our
+# callbacks are checked by ruff and the tests instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # ``-o FILE`` writes one clean row per link, page or finding (linkcrawler/exporters.py).
 FEED_EXPORTERS = {
     "json": "linkcrawler.exporters.JsonRowExporter",

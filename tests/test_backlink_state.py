@@ -84,3 +84,38 @@ def test_errors_between_settled_states_are_silent(db: pymongo.database.Database)
     write(db, check(read(db), "nofollow", T0 + timedelta(days=2)))
     assert read(db).consecutive_failures == 0
     assert [e[1:] for e in events(db)] == [("new", None, "pending"), ("degraded", "live", "nofollow")]
+
+
+def test_a_not_modified_recheck_marks_the_check_and_a_late_replay_never_moves_it_back(
+    db: pymongo.database.Database,
+) -> None:
+    write(db, check(read(db), "live", T0, http_status=200, etag='"v1"'))
+    version = read(db).state_version
+    day1 = check(read(db), "live", T0 + timedelta(days=1), http_status=304, not_modified=True)
+    write(db, day1)
+    write(db, check(read(db), "live", T0 + timedelta(days=2), http_status=304, not_modified=True))
+    write(db, day1)  # a retried or spilled batch of the day before, written late
+    doc = db.backlinks.find_one()
+    assert doc["last_checked"] == T0 + timedelta(days=2)
+    assert doc["http_status"] == 304
+    assert (doc["status"], doc["state_version"], doc["etag"]) == ("live", version, '"v1"')
+    assert len(events(db)) == 1  # only "new": nothing changed since
+
+
+def test_a_not_modified_answer_after_failures_resets_them(db: pymongo.database.Database) -> None:
+    write(db, check(read(db), "live", T0, http_status=200, etag='"v1"'))
+    write(db, check(read(db), "error", T0 + timedelta(days=1), http_status=503))
+    assert read(db).consecutive_failures == 1
+    write(db, check(read(db), "live", T0 + timedelta(days=2), http_status=304, not_modified=True))
+    doc = db.backlinks.find_one()
+    assert (doc["consecutive_failures"], doc["http_status"]) == (0, 304)
+    assert doc["last_checked"] == T0 + timedelta(days=2)
+
+
+def test_backlinks_keep_only_the_indexes_a_query_uses(mongo_db: pymongo.database.Database) -> None:
+    # A database from before: the domain indexes no query uses are dropped.
+    mongo_db.backlinks.create_index("target_domain", name="target_domain")
+    mongo_db.backlinks.create_index("source_domain", name="source_domain")
+    ensure_indexes(mongo_db)
+    ensure_indexes(mongo_db)  # idempotent
+    assert set(mongo_db.backlinks.index_information()) == {"_id_", "source_target", "due", "status", "target"}

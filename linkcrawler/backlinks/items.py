@@ -124,6 +124,9 @@ class BacklinkUpdate:
     #: The entry appended to ``history`` when the state changed, else ``None``.
     history_entry: dict[str, Any] | None = None
     history_length: int = 20
+    #: Nothing changed but the check itself (a 304 on a link with no failures to
+    #: reset): stored as a cheap mark of ``last_checked`` and ``http_status``.
+    unchanged: bool = False
 
     def row(self) -> dict[str, Any]:
         """One exported row: the backlink's fields after this check."""

@@ -95,13 +95,12 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
             "priority": lost_priority(link.authority, _followed(link.rel), status),
         }
         history_entry = {"status": status.value, "at": now, "reason": reason}
+    unchanged = (
+        check.not_modified and history_entry is None and link.consecutive_failures == failures
+    )
     return BacklinkUpdate(
         backlink_id=link.id, source_url=link.source_url, target_url=link.target_url,
         from_status=link.status, to_status=status.value, reason=reason, event=event,
         expected_version=link.state_version, state=state, history_entry=history_entry,
-        history_length=history_length,
+        history_length=history_length, unchanged=unchanged,
     )
-
-
-
-

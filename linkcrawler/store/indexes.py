@@ -12,13 +12,17 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
 INDEXES: dict[str, list[IndexModel]] = {
+    # Every check updates its backlink, and the embedded server rewrites every
+    # index entry of a document it modifies: an index here must serve a query.
     "backlinks": [
+        # The natural key; also the order the spider reads due links in (sorted by source_url).
         IndexModel([("source_url", ASCENDING), ("target_url", ASCENDING)], unique=True, name="source_target"),
+        # The due query (backlinks/store.py due_filter).
         IndexModel([("last_checked", ASCENDING)], name="due"),
+        # linkstatus: the lost links.
         IndexModel([("status", ASCENDING)], name="status"),
+        # redirectmap: the backlinks of the gone pages (audit/store.py referring_domains).
         IndexModel([("target_url", ASCENDING)], name="target"),
-        IndexModel([("target_domain", ASCENDING)], name="target_domain"),
-        IndexModel([("source_domain", ASCENDING)], name="source_domain"),
     ],
     "link_events": [
         IndexModel([("detected_at", DESCENDING)], name="detected_at"),
@@ -46,7 +50,19 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+#: Indexes that earlier versions created and no query uses: dropped where found.
+#: ``target_domain`` and ``source_domain`` of ``backlinks`` only ever served a
+#: ``distinct`` once per crawl and a ``$group``, which scan anyway, and cost
+#: every backlink update two index entries.
+RETIRED: dict[str, list[str]] = {
+    "backlinks": ["target_domain", "source_domain"],
+}
+
+
 def ensure_indexes(db: Database[dict[str, Any]], collections: list[str] | None = None) -> None:
-    """Create the indexes of ``collections`` (all by default); a no-op when they exist."""
+    """Create the indexes of ``collections`` (all by default), drop retired ones; a no-op when done."""
     for name in collections or list(INDEXES):
         db[name].create_indexes(INDEXES[name])
+        retired = set(RETIRED.get(name, ())) & set(db[name].index_information())
+        for index in sorted(retired):
+            db[name].drop_index(index)
