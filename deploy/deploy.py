@@ -190,6 +190,9 @@ def job_outcome(log: str | None) -> str | None:
             return f"{error} {raised[-1]}" if raised else error
     reasons = re.findall(r"'finish_reason': '([^']*)'", log)
     if not reasons:
+        errors = [line.split("] ERROR: ", 1)[1] for line in lines if "] ERROR: " in line]
+        if errors:
+            return f"the crawl did not start: {errors[-1]}"
         return "the crawl never closed (no finish_reason in its log)"
     if reasons[-1] != "finished":
         return f"finish_reason {reasons[-1]!r}"

@@ -12,12 +12,15 @@ import logging
 import sys
 from abc import abstractmethod
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
+from scrapy.settings import BaseSettings
 
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import Store, open_store
+from linkcrawler.web.text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +28,31 @@ logger = logging.getLogger(__name__)
 EXIT_FAILURE = 2
 
 
+def report_error(message: str, settings: BaseSettings | None = None) -> None:
+    """One ``error:`` line on stderr, and in ``LOG_FILE`` when one is set.
+
+    Scrapyd runs a crawl with ``-s LOG_FILE=...`` and shows that file as the job's
+    log: an error that stops the crawl before Scrapy's logging starts must be
+    there too (``deploy.py --wait`` reads it).
+    """
+    print(f"error: {message}", file=sys.stderr)
+    log_file = settings.get("LOG_FILE") if settings is not None else None
+    if log_file:
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as log:
+            log.write(f"{stamp} [linkcrawler] ERROR: {printable(message)}\n")
+
+
 @contextlib.contextmanager
-def exit_on_store_error() -> Iterator[None]:
-    """A ``LinkcrawlerError`` inside ends the process: one line on stderr, ``EXIT_FAILURE``.
+def exit_on_store_error(settings: BaseSettings | None = None) -> Iterator[None]:
+    """A ``LinkcrawlerError`` inside ends the process: one line on stderr (and in ``LOG_FILE``), ``EXIT_FAILURE``.
 
     For the steps before Scrapy's machinery runs, where nothing else would catch it.
     """
     try:
         yield
     except LinkcrawlerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        report_error(str(exc), settings)
         sys.exit(EXIT_FAILURE)
 
 

@@ -74,5 +74,5 @@ def test_wait_names_the_job_that_crashed_and_exits_non_zero(
     job = json.loads(crashed.stdout)["jobs"][0]
     assert job["outcome"] == "failed"
     assert f"job {job['job']} on {node.url} failed:" in crashed.stderr
-    assert "start_url 'not-a-url' is not an http(s) URL" in crashed.stderr
+    assert "start_url='not-a-url' is not valid: expected an absolute http(s) URL" in crashed.stderr
     assert "every job finished" not in crashed.stderr

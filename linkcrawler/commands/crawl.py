@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -27,7 +26,7 @@ from scrapy.spiderloader import get_spider_loader
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from linkcrawler.cli import EXIT_FAILURE, exit_on_store_error
+from linkcrawler.cli import EXIT_FAILURE, exit_on_store_error, report_error
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.spiders.arguments import spider_arguments
 from linkcrawler.store import Store, open_store
@@ -46,10 +45,10 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         # Here, before the crawler process exists: it would log its set-up first.
         if len(args) == 1:
-            with exit_on_store_error():
+            with exit_on_store_error(self.settings):
                 self.check_arguments(args[0], opts.spargs)
         if args and writes_to_store(self.settings):
-            with exit_on_store_error():
+            with exit_on_store_error(self.settings):
                 self.store = open_store(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -70,7 +69,7 @@ class Command(ScrapyCrawlCommand):
                 store, self.store = self.store, None
                 store.close()
         if self.failure is not None:
-            print(f"error: {self.failure}", file=sys.stderr)
+            report_error(str(self.failure), self.settings)
             self.exitcode = EXIT_FAILURE
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
