@@ -109,9 +109,14 @@ def run_measured(args: list[str], env: dict[str, str] | None = None, timeout: fl
 
 
 class SecantusServer:
-    """A SecantusDB daemon (the embedded default's server) on a free port, data in a temp dir."""
+    """A SecantusDB daemon (the embedded default's server) on a free port, data in a temp dir.
 
-    def __init__(self) -> None:
+    Its ``uri`` writes as the embedded store does (``journal=true``: every write
+    durable, the batched writer syncing once per batch); ``journal=False``
+    measures without that (what durability costs).
+    """
+
+    def __init__(self, journal: bool = True) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="lc-bench-db-")
         self.port = free_port()
         self.process = subprocess.Popen(
@@ -121,7 +126,7 @@ class SecantusServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process, "secantusd")
-        self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true" + ("&journal=true" if journal else "")
 
     def stop(self) -> None:
         stop_process(self.process)

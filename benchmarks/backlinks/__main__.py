@@ -140,9 +140,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--links-per-page", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-journal", action="store_true",
+                        help="write without j=true (the embedded store's durability): what durability costs")
     opts = parser.parse_args()
     print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
-    db = SecantusServer()
+    db = SecantusServer(journal=not opts.no_journal)
     cpu = CpuMeter(db.process.pid)
     results: dict[str, list[float]] = {"bare": [], "backlinks": [], "recheck": [], "no_store": [],
                                        "bare_rss": [], "backlinks_rss": []}
