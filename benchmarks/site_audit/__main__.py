@@ -37,7 +37,7 @@ README = Path(__file__).resolve().parent / "README.md"
 #: The same for both Scrapy crawls.
 COMMON_SETTINGS = {
     "CONCURRENT_REQUESTS": "32",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "10",
     "LOG_LEVEL": "INFO",

@@ -1,17 +1,20 @@
-"""The baseline: a bare Scrapy spider that only follows links.
+"""The baseline: the fastest honest Scrapy spider that follows a site's links.
 
 Internal links are followed (GET, Scrapy's duplicate filter, redirects and
 retries as Scrapy does them); every other http(s) link is requested once with
 HEAD and not parsed, so it sends the same requests an audit does, without
-recording anything.
+recording anything. Links are read with lxml, the fast path (not a Selector per
+page nor a ``LinkExtractor``), and the benchmark runs it with the audit's
+concurrency (32 requests, 32 per domain).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 import scrapy
 from scrapy.http import HtmlResponse, Response
 
@@ -31,8 +34,9 @@ class BareSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             return
         self.crawler.stats.inc_value("bare/pages")
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href)
+        base = response.url
+        for href in lxml.html.fromstring(response.body).xpath("//a/@href"):
+            url = urljoin(base, href.strip())
             if url.startswith(self.prefix):
                 yield scrapy.Request(url, callback=self.parse)
             elif url.startswith(("http://", "https://")):
