@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pymongo
 
-from tests.fixtures.services import embedded_server_pids, free_port
+from tests.fixtures.services import embedded_server_pids, free_port, wait_for_server_stopped
 from tests.mockserver import MockServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def test_embedded_default_serves_the_next_command(data_dir: Path) -> None:
     assert imported.returncode == 0, imported.stderr
     new = int(re.search(r"(\d+) new backlinks", imported.stdout).group(1))
     assert new > 0
-    assert embedded_server_pids(data_dir) == []
+    wait_for_server_stopped(data_dir)
     status = scrapy("linkstatus", env=env)
     assert status.returncode == 0, status.stderr
     assert f"{new} backlinks in embedded store in {data_dir}" in status.stdout
@@ -97,4 +97,4 @@ def test_demo_runs_the_whole_job_on_the_embedded_default(data_dir: Path) -> None
     assert "/our/moved.html [301] -> " in out and "/our/features.html [200]" in out
     assert "/our/about.html" in out.split("Pages found only in the sitemap")[1]
     assert "location = /our/old-pricing.html { return 301 /our/pricing.html; }" in out
-    assert embedded_server_pids(data_dir) == []
+    wait_for_server_stopped(data_dir)

@@ -17,7 +17,7 @@ from linkcrawler.store import BulkWriter, WriteOp, mask_uri, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import replay_spill
 from tests.aio import asyncio_test
-from tests.fixtures.services import embedded_server_pids, free_port
+from tests.fixtures.services import embedded_server_pids, free_port, wait_for_server_stopped
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def test_embedded_store_keeps_data_for_the_next_command(data_dir: Path) -> None:
         """,
         data_dir,
     )
-    assert embedded_server_pids(data_dir) == [], "the first command left its server running"
+    wait_for_server_stopped(data_dir)  # the first command's server stops once it left
     out = run_python(
         """
         from scrapy.utils.project import get_project_settings
@@ -57,7 +57,7 @@ def test_embedded_store_keeps_data_for_the_next_command(data_dir: Path) -> None:
         data_dir,
     )
     assert out.strip() == "written by command one"
-    assert embedded_server_pids(data_dir) == []
+    wait_for_server_stopped(data_dir)
 
 
 def test_embedded_store_is_shared_by_concurrent_users(data_dir: Path) -> None:
@@ -81,7 +81,7 @@ def test_embedded_store_is_shared_by_concurrent_users(data_dir: Path) -> None:
     assert first.db.items.count_documents({}) == 2
     assert len(embedded_server_pids(data_dir)) == 1
     first.close()
-    assert embedded_server_pids(data_dir) == []
+    wait_for_server_stopped(data_dir)
 
 
 def test_unreachable_mongo_uri_fails_with_masked_uri() -> None:

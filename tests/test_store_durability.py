@@ -13,7 +13,7 @@ from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.store import WriteOp, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
-from tests.fixtures.services import embedded_server_pids
+from tests.fixtures.services import embedded_server_pids, wait_for_server_stopped
 from tests.waiting import wait_until
 
 LINKS = [(f"http://blog{n}.example/post", "http://our-site.example/") for n in range(12)]
@@ -52,4 +52,4 @@ def test_acknowledged_writes_survive_a_killed_embedded_server(data_dir: Path) ->
         assert statuses == {source: "live" for source, _ in LINKS}
     finally:
         store.close()
-    assert embedded_server_pids(data_dir) == []
+    wait_for_server_stopped(data_dir)

@@ -80,7 +80,6 @@ class EmbeddedServer:
         self.data_dir = Path(data_dir).resolve()
         self.start_timeout = start_timeout
         self._client_file = self.data_dir / "clients" / str(os.getpid())
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def _state_file(self) -> Path:
@@ -152,7 +151,6 @@ class EmbeddedServer:
             # An explicit (empty) config stops the daemon from picking up a stray
             # ./secantusd.toml or ~/.secantus/secantusd.toml.
             config.write_text("# linkcrawler's embedded store: settings are given on the command line\n")
-        log_start = log_path.stat().st_size if log_path.exists() else 0
         command = [
             sys.executable, "-m", "secantus",
             "--config", str(config),
@@ -162,25 +160,33 @@ class EmbeddedServer:
             "--log-level", "INFO",
             *DURABILITY_OPTIONS,
         ]
+        self._await_stopped()
+        log_start = log_path.stat().st_size if log_path.exists() else 0
         logger.info("embedded store: starting SecantusDB on %s", db_path)
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                cwd=self.data_dir,
-                # Its own session: Ctrl-C on the command that started it must not
-                # kill the server under the other processes that share it.
-                start_new_session=True,
-            )
-        port = self._wait_for_port(process, log_path, log_start)
-        self._process = process
-        state: dict[str, Any] = {"pid": process.pid, "host": "127.0.0.1", "port": port}
+        # Detached: a shell starts the server in the background, in a session of its
+        # own (Ctrl-C on the command that started it must not kill it under the
+        # other processes that share it), prints its pid and exits. The server is
+        # not this process's child, so stopping it never makes a command wait, and
+        # it can never be left as this process's zombie.
+        launcher = subprocess.run(
+            ["/bin/sh", "-c", '"$@" </dev/null >>"$SECANTUS_LOG" 2>&1 & echo $!', "sh", *command],
+            env={**os.environ, "SECANTUS_LOG": str(log_path)},
+            cwd=self.data_dir,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+        pid_text = launcher.stdout.strip()
+        if launcher.returncode != 0 or not pid_text.isdigit():
+            raise StoreUnavailable(f"the embedded store (SecantusDB) could not be started; see {log_path}")
+        pid = int(pid_text)
+        port = self._wait_for_port(pid, log_path, log_start)
+        state: dict[str, Any] = {"pid": pid, "host": "127.0.0.1", "port": port}
         self._state_file.write_text(json.dumps(state))
         return state
 
-    def _wait_for_port(self, process: subprocess.Popen[bytes], log_path: Path, offset: int) -> int:
+    def _wait_for_port(self, pid: int, log_path: Path, offset: int) -> int:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             with open(log_path, "rb") as log:
@@ -188,35 +194,50 @@ class EmbeddedServer:
                 match = _LISTENING.search(log.read())
             if match and _port_answers(match.group(1).decode(), int(match.group(2))):
                 return int(match.group(2))
-            if process.poll() is not None:
+            if not _pid_alive(pid):
                 raise StoreUnavailable(
-                    f"the embedded store (SecantusDB) exited with code {process.returncode} "
-                    f"while starting on {self.data_dir / 'db'}; see {log_path}"
+                    f"the embedded store (SecantusDB) exited while starting on {self.data_dir / 'db'}; see {log_path}"
                 )
             time.sleep(0.05)
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         raise StoreUnavailable(
             f"the embedded store (SecantusDB) did not start within {self.start_timeout:.0f}s; see {log_path}"
         )
 
-    def _stop(self, pid: int, timeout: float = 20.0) -> None:
-        if self._process is not None and self._process.pid == pid and self._process.poll() is not None:
-            # Our own child died (killed, crashed): reap it, or it stays a zombie.
-            self._process = None
-            return
+    @property
+    def _stopping_file(self) -> Path:
+        return self.data_dir / "stopping.json"
+
+    def _stop(self, pid: int) -> None:
+        """Ask the server to stop, and return at once.
+
+        SecantusDB takes about 2 s to stop (its accept thread is joined with a 2 s
+        timeout), which every command would otherwise wait. Its pid is kept in
+        ``stopping.json``: a server started on the same data afterwards waits for
+        it first (:meth:`_await_stopped`). Every acknowledged write is already on
+        disk (journaled), so nothing depends on the stop itself.
+        """
         if not _pid_alive(pid):
             return
         logger.info("embedded store: stopping SecantusDB (pid %d)", pid)
+        self._stopping_file.write_text(json.dumps({"pid": pid}))
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
+
+    def _await_stopped(self, timeout: float = 10.0) -> None:
+        """Wait until the server asked to stop on this data has stopped (killed after ``timeout``)."""
+        try:
+            pid = int(json.loads(self._stopping_file.read_text())["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.pid == pid:
-                if self._process.poll() is not None:
-                    return
-            elif not _pid_alive(pid):
-                return
-            time.sleep(0.05)
-        logger.warning("embedded store: SecantusDB (pid %d) did not stop in %.0fs; killing it", pid, timeout)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if _pid_alive(pid):
+            logger.warning("embedded store: SecantusDB (pid %d) did not stop in %.0fs; killing it", pid, timeout)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            while _pid_alive(pid):
+                time.sleep(0.02)
+        self._stopping_file.unlink(missing_ok=True)
