@@ -110,6 +110,11 @@ def test_a_not_modified_answer_after_failures_resets_them(db: pymongo.database.D
     doc = db.backlinks.find_one()
     assert (doc["consecutive_failures"], doc["http_status"]) == (0, 304)
     assert doc["last_checked"] == T0 + timedelta(days=2)
+    # The unchanged page's link is live again, not left in the error of the check before.
+    assert doc["status"] == "live"
+    # pending -> live -> error -> live: error is transient (never an event), so the
+    # return to live is no event either.
+    assert [(kind, to) for _, kind, _, to in events(db)] == [("new", "pending")]
 
 
 def test_backlinks_keep_only_the_indexes_a_query_uses(mongo_db: pymongo.database.Database) -> None:

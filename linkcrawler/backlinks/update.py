@@ -39,7 +39,10 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
     link: KnownLink = check.link
     now = check.checked_at
     if check.not_modified:
-        status, failures = as_status(link.status), 0
+        # The page is the one its validators came from: the last status that said
+        # something about the link stands (a transient error or block in between
+        # was the server's, not the page's: the 304 shows it answers again).
+        status, failures = as_status(link.settled_status or link.status), 0
     else:
         status, failures = apply_failure_policy(
             Verdict(as_status(check.status), check.reason), link.consecutive_failures, lost_after
