@@ -69,6 +69,9 @@ LINKCRAWLER_REFRESH_MAX_DELAY = 5.0
 #: Past states kept in a backlink's ``history``.
 LINKCRAWLER_HISTORY_LENGTH = 20
 
+#: An ISO 8601 time every command and spider takes as now (tests, replays); unset: the clock.
+LINKCRAWLER_NOW = None
+
 #: Seconds between two progress lines in a crawl's log (done, of how many, per second, time left); 0: none.
 LINKCRAWLER_PROGRESS_INTERVAL = 30.0
 

@@ -7,7 +7,7 @@ import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +17,7 @@ from scrapy.exceptions import UsageError
 from linkcrawler.backlinks.items import backlink_id
 from linkcrawler.backlinks.store import BACKLINKS, EVENTS, new_backlink_documents, new_backlink_ops
 from linkcrawler.cli import StoreCommand
+from linkcrawler.clock import Clock
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.imports import ImportRow, RowError, read_export
 from linkcrawler.store import Store
@@ -185,7 +186,7 @@ class Command(StoreCommand):
     def import_file(self, store: Store, path: Path, target: str | None, report: ImportReport) -> None:
         if not path.is_file():
             raise LinkcrawlerError(f"{path}: no such file")
-        now = datetime.now(timezone.utc)
+        now = Clock.from_settings(self.settings).now()
         # One batch is written in a thread while the next is read: the store and the
         # parsing overlap, and no more than two batches are ever held.
         with read_export(path, default_target=target) as reader, ThreadPoolExecutor(1) as writer:

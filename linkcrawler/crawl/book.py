@@ -117,8 +117,11 @@ class AuditBook:
         check_external: bool = True,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         inc: Callable[[str, int], None] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.start_url = start_url
+        #: What time it is (``LINKCRAWLER_NOW`` or the clock): when pages were crawled and links seen.
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(timezone.utc))
         self.scope = scope
         self.site = scope.site
         self.guard = guard
@@ -374,7 +377,7 @@ class AuditBook:
             url=url,
             site=self.site,
             status=status,
-            crawled_at=datetime.now(timezone.utc),
+            crawled_at=self.now(),
             final_status=resolution.final_status,
             final_url=resolution.final_url,
             redirect_chain=chain,
@@ -391,7 +394,7 @@ class AuditBook:
 
     def _report(self, page_url: str, anchor: str, link_url: str, internal: bool,
                 verdict: tuple[Any, ...]) -> Iterator[Output]:
-        now = datetime.now(timezone.utc)
+        now = self.now()
         kind = "internal" if internal else "external"
         if verdict[0] == "broken":
             status: FetchStatus = verdict[1]
@@ -438,7 +441,7 @@ class AuditBook:
             else:
                 found_by = "redirect"
             pages.append((url, self.inlinks.get(url, 0), url in sitemap, depth, found_by))
-        return AuditTotals(site=self.site, counted_at=datetime.now(timezone.utc), pages=pages)
+        return AuditTotals(site=self.site, counted_at=self.now(), pages=pages)
 
 
 def click_depths(

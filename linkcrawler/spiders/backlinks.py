@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +47,7 @@ from linkcrawler.backlinks.verdict import (
     redirect_failure,
     with_redirect_context,
 )
+from linkcrawler.clock import Clock
 from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
@@ -113,6 +114,7 @@ class BacklinksSpider(scrapy.Spider):
         self.max_redirects = defaults.LINKCRAWLER_MAX_REDIRECTS
         self.refresh_max_delay = defaults.LINKCRAWLER_REFRESH_MAX_DELAY
         self.lost_after = defaults.LINKCRAWLER_LOST_AFTER
+        self.clock = Clock()
         self.own_domains: list[str] = []
         #: Per site (scheme://host:port), the one fetch of a URL that cannot exist (soft 404s).
         self.not_found_probes: dict[str, asyncio.Future[PageFingerprint | None]] = {}
@@ -130,6 +132,7 @@ class BacklinksSpider(scrapy.Spider):
         )
         spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
         spider.lost_after = settings.getint("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER)
+        spider.clock = Clock.from_settings(settings)
         crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -138,7 +141,7 @@ class BacklinksSpider(scrapy.Spider):
         await run_in_thread(ensure_indexes, self.store.db, ["backlinks", "link_events"])
         if not self.own_domains:
             self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         query = due_filter(now, None if self.check_all else self.recheck_after)
         if not self.page_limit:
             due = await run_in_thread(self.store.db.backlinks.count_documents, query)
@@ -200,7 +203,7 @@ class BacklinksSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         links: list[KnownLink] = response.meta["links"]
         hops = [*response.meta["chain"], (response.url, response.status)]
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         if is_redirect_status(response.status):
             for item in self.follow_redirect(response, links, hops, now):
                 yield item
@@ -321,7 +324,7 @@ class BacklinksSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         links: list[KnownLink] = request.meta["links"]
         chain = [{"url": url, "status": status} for url, status in request.meta["chain"]]
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         exc = failure.value
         if isinstance(exc, AddressRefused):
             status, reason, failed = "blocked", str(exc), False

@@ -41,7 +41,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,6 +64,7 @@ from linkcrawler.audit.items import (
     BrokenLink,
     RedirectedLink,
 )
+from linkcrawler.clock import Clock
 from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors, replay
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
 from linkcrawler.crawl.shared_report import Built, SharedReport
@@ -134,7 +134,8 @@ class SiteAuditSpider(scrapy.Spider):
         self.shared_crawl_name = f"{self.name}:{self.site}"
         self.sitemaps: set[str] = set()
         self.stage = "links"
-        self.started_at = datetime.now(timezone.utc)
+        self.clock = Clock()
+        self.started_at = self.clock.now()
         self.store: Store | None = None
         #: Distributed (``REDIS_URL``): workers store what they fetch, one of them makes the report.
         self.shared = False
@@ -158,6 +159,8 @@ class SiteAuditSpider(scrapy.Spider):
 
     def configure(self, settings: BaseSettings) -> None:
         """Read the audit's settings (spider arguments win over them)."""
+        self.clock = Clock.from_settings(settings)
+        self.started_at = self.clock.now()
         self.limits = TrapLimits(
             max_depth=self._max_depth_arg if self._max_depth_arg is not None
             else settings.getint("LINKCRAWLER_AUDIT_MAX_DEPTH", defaults.LINKCRAWLER_AUDIT_MAX_DEPTH),
@@ -190,7 +193,7 @@ class SiteAuditSpider(scrapy.Spider):
         """A fresh bookkeeping of this audit (see :class:`~linkcrawler.crawl.book.AuditBook`)."""
         return AuditBook(
             self.start_url, self.scope, TrapGuard(self.limits), self.strip,
-            max_pages=self.max_pages, check_external=self.check_external, inc=inc or self._inc,
+            max_pages=self.max_pages, check_external=self.check_external, inc=inc or self._inc, now=self.clock,
         )
 
     @property
@@ -435,7 +438,7 @@ class SiteAuditSpider(scrapy.Spider):
     def _fact(self, kind: str, url: str, **fields: Any) -> AuditFact:
         self._inc(f"linkcrawler/site_audit/facts/{kind}")
         return AuditFact(site=self.site, run=self.run_id or "", kind=kind, url=url,
-                         fetched_at=datetime.now(timezone.utc), **fields)
+                         fetched_at=self.clock.now(), **fields)
 
     # --- the report of a shared audit ------------------------------------------------------
 
