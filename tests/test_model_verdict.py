@@ -39,6 +39,7 @@ from linkcrawler.backlinks.verdict import (
     same_page,
     with_redirect_context,
 )
+from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import RobotsDisallowed, RobotsUnavailable
 from linkcrawler.web import outcome
 from linkcrawler.web.page import analyze_page
@@ -742,3 +743,11 @@ def test_redirect_context_leaves_direct_answers_alone():
     chain = analyze_redirect_chain([("https://a.example/old", 404)])
     verdict = classify_http_status(404)
     assert with_redirect_context(verdict, chain) is verdict
+
+
+def test_a_host_the_address_guard_refuses_is_blocked_with_the_guards_message():
+    refused = AddressRefused("http://intranet.example/", "10.0.0.1", "private")
+    verdict = failure_verdict(Failure(refused))
+    assert (verdict.status, verdict.reason) == (Status.BLOCKED, str(refused))
+    assert not verdict.is_failure
+    assert "LINKCRAWLER_ALLOWED_NETWORKS" in verdict.reason

@@ -318,7 +318,8 @@ def failure_verdict(failure: BaseException | str | Any) -> Verdict:
 
     The failure is classified by the one classifier every capability shares
     (:func:`linkcrawler.web.outcome.classify_failure`); for a backlink, a
-    robots.txt that answers and refuses is ``blocked``, and so is a page larger
+    robots.txt that answers and refuses is ``blocked``, and so are a host the
+    address guard refuses and a page larger
     than ``DOWNLOAD_MAXSIZE`` (it answers, but cannot be verified); an
     ``HttpError`` is classified by its status; everything else is ``error`` with
     the classifier's reason (a robots.txt that could not be read included: its
@@ -336,6 +337,9 @@ def failure_verdict(failure: BaseException | str | Any) -> Verdict:
     if found.cause == "too_large":
         return Verdict(Status.BLOCKED, _too_large_reason(found.message), extra=extra)
     if found.kind is outcome.ErrorKind.ROBOTS_DISALLOWED and found.cause != outcome.ROBOTS_SERVER_ERROR:
+        return Verdict(Status.BLOCKED, found.reason, extra=extra)
+    if found.kind is outcome.ErrorKind.REFUSED_ADDRESS:
+        # The address guard would not let us fetch it: not verified, not a failure of the page.
         return Verdict(Status.BLOCKED, found.reason, extra=extra)
     return Verdict(Status.ERROR, found.reason, extra=extra)
 

@@ -32,6 +32,7 @@ from zope.interface import implementer
 
 from linkcrawler import defaults
 from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
+from linkcrawler.web import outcome
 from linkcrawler.web.text import printable
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ class AddressRefused(IgnoreRequest, LinkcrawlerError):
 
     ``kind`` is one of ``unspecified``, ``loopback``, ``link-local``,
     ``site-local``, ``multicast``, ``shared``, ``private``, ``reserved``, ``non-global``.
+    ``classified_failure`` is what :func:`linkcrawler.web.outcome.classify_failure`
+    returns for it: ``refused_address``, with this message (which address, and how
+    to allow it) as its reason.
     """
 
     def __init__(self, url: str, address: str, kind: str) -> None:
@@ -86,6 +90,9 @@ class AddressRefused(IgnoreRequest, LinkcrawlerError):
         super().__init__(
             f"refused {printable(address)} ({kind} address) for {printable(url)}; set "
             "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES or LINKCRAWLER_ALLOWED_NETWORKS to allow"
+        )
+        self.classified_failure = outcome.Failure(
+            outcome.ErrorKind.REFUSED_ADDRESS, "refused_address", str(self), f"{__name__}.{type(self).__qualname__}"
         )
 
     def __reduce__(self) -> tuple[type[AddressRefused], tuple[str, str, str]]:

@@ -48,7 +48,6 @@ from linkcrawler.backlinks.verdict import (
     with_redirect_context,
 )
 from linkcrawler.clock import Clock
-from linkcrawler.middlewares.address_guard import AddressRefused
 from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
@@ -325,14 +324,11 @@ class BacklinksSpider(scrapy.Spider):
         links: list[KnownLink] = request.meta["links"]
         chain = [{"url": url, "status": status} for url, status in request.meta["chain"]]
         now = self.clock.now()
-        exc = failure.value
-        if isinstance(exc, AddressRefused):
-            status, reason, failed = "blocked", str(exc), False
-        else:
-            # robots.txt refusals included: a robots.txt that answers and forbids is
-            # blocked, one whose host does not answer is the host's failure (error).
-            verdict = failure_verdict(exc)
-            status, reason, failed = verdict.status, verdict.reason, verdict.is_failure
+        # The address guard's and robots.txt's refusals included: a refused host and a
+        # robots.txt that answers and forbids are blocked, a robots.txt whose host does
+        # not answer is the host's failure (error).
+        verdict = failure_verdict(failure.value)
+        status, reason, failed = verdict.status, verdict.reason, verdict.is_failure
         yield PageCheck(source_url=links[0].source_url, checks=[
             BacklinkCheck(link=link, status=status, reason=reason, checked_at=now, final_url=request.url,
                           redirect_chain=chain, failed=failed)

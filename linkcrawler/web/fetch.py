@@ -175,12 +175,9 @@ class ChainSpider(scrapy.Spider):
 
 def _failed_answer(url: str, exc: BaseException) -> Answer:
     failure = classify_failure(exc)
-    if failure.kind in (ErrorKind.REFUSED_ADDRESS, ErrorKind.ROBOTS_DISALLOWED):
-        # Their own message says which address or rule, and how to allow it.
-        reason = squash(printable(str(exc)), 300) or failure.reason
-    else:
-        reason = failure.reason
-    return Answer(url, failure.kind.value, None, reason)
+    # The address guard's and robots.txt's refusals carry their own message as the
+    # reason (which address or rule, and how to allow it).
+    return Answer(url, failure.kind.value, None, squash(printable(failure.reason), 300))
 
 
 def crawl_chains(runner: CrawlerRunner | CrawlerProcessBase, urls: Iterable[str]) -> Deferred[dict[str, FetchedChain]]:
