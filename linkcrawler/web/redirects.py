@@ -86,13 +86,19 @@ def find_cycle(urls: Sequence[str]) -> tuple[str, ...]:
     ``urls`` is the walk, the URL about to be followed last. The result is the
     URLs of the loop with its first one repeated at the end: ``(a, b, a)``.
     """
+    span = _cycle_span(urls)
+    return tuple(urls[span[0] : span[1]]) if span else ()
+
+
+def _cycle_span(urls: Sequence[str]) -> tuple[int, int] | None:
+    """Where :func:`find_cycle`'s loop stands in ``urls``: ``urls[start:end]``."""
     first_seen: dict[tuple[str, str], int] = {}
     for index in range(len(urls) - 1):
         edge = (urls[index], urls[index + 1])
         if edge in first_seen:
-            return tuple(urls[first_seen[edge] : index + 1])
+            return first_seen[edge], index + 1
         first_seen[edge] = index
-    return ()
+    return None
 
 
 def too_many(redirects: int, max_hops: int) -> bool:
@@ -211,10 +217,10 @@ def analyze_redirect_chain(
         shown.append(next_url)
     cycle: tuple[str, ...] = ()
     if not complete:
-        found = find_cycle(sequence)
-        if found:
-            start = next(i for i in range(len(sequence)) if tuple(sequence[i : i + len(found)]) == found)
-            cycle = tuple(shown[start : start + len(found)])
+        # Found on the comparable URLs, shown as the chain spelled them.
+        span = _cycle_span(sequence)
+        if span is not None:
+            cycle = tuple(shown[span[0] : span[1]])
     return RedirectChain(
         hops=chain,
         next_url=next_url,
