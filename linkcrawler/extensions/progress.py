@@ -3,7 +3,7 @@
 Scrapy's own log line counts pages and items; a user re-checking 200,000
 backlinks wants "37,410 of 200,000 links checked (61/s), about 44 min left".
 A spider says what it counts with ``progress = (done_stat, total_stat, noun)``:
-two stats keys and what they count; the total may be unknown (a site audit
+two stats keys and what they count; the total (``None``) may be unknown (a site audit
 discovers its pages as it goes), and the line then gives the count and the rate.
 Every ``LINKCRAWLER_PROGRESS_INTERVAL`` seconds (0: off), and once at the end.
 """
@@ -52,7 +52,7 @@ class Progress:
         self.crawler = crawler
         self.interval = interval
         self.clock = clock
-        self.keys: tuple[str, str, str] | None = None
+        self.keys: tuple[str, str | None, str] | None = None
         self._task: AsyncioLoopingCall | LoopingCall | None = None
         self._last: tuple[float, int] = (0.0, 0)
         self._started = 0.0
@@ -83,12 +83,16 @@ class Progress:
         since, done_then = self._last
         rate = (done - done_then) / (now - since) if now > since else 0.0
         self._last = (now, done)
-        logger.info("%s: %s", name, progress_line(self.keys[2] if self.keys else "", done, total, rate))
+        logger.info("%s: %s", name, progress_line(self._noun(), done, total, rate))
+
+    def _noun(self) -> str:
+        assert self.keys is not None
+        return self.keys[2]
 
     def _counts(self) -> tuple[int, int | None]:
         assert self.keys is not None and self.crawler.stats is not None
         done_key, total_key, _ = self.keys
-        total = self.crawler.stats.get_value(total_key)
+        total = self.crawler.stats.get_value(total_key) if total_key else None
         return int(self.crawler.stats.get_value(done_key, 0)), (int(total) if total is not None else None)
 
     def spider_closed(self, spider: Spider) -> None:
@@ -99,4 +103,4 @@ class Progress:
             done, total = self._counts()
             elapsed = self.clock() - self._started
             rate = done / elapsed if elapsed > 0 else 0.0
-            logger.info("%s: %s in %s", spider.name, progress_line(self.keys[2], done, total, rate), _duration(elapsed))
+            logger.info("%s: %s in %s", spider.name, progress_line(self._noun(), done, total, rate), _duration(elapsed))

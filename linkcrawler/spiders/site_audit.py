@@ -101,7 +101,7 @@ class SiteAuditSpider(scrapy.Spider):
     #: What reaches the MongoDB pipeline.
     stored_items = (AuditedPage, BrokenLink, RedirectedLink, AuditTotals, AuditFact)
     #: What the progress lines count: URLs answered (how many there are is found as the crawl goes).
-    progress = ("response_received_count", "", "URLs fetched")
+    progress = ("response_received_count", None, "URLs fetched")
     custom_settings = {
         # Depth is the audit's own (clicks from the start URL, not Scrapy's
         # request depth, which counts redirect hops and sitemap fetches).
