@@ -70,7 +70,7 @@ class StoreCommand(ScrapyCommand):
             store = open_store(self.settings)
             self.run_with_store(store, args, opts)
         except LinkcrawlerError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            report_error(str(exc), self.settings)
             self.exitcode = EXIT_FAILURE
         finally:
             if store is not None:

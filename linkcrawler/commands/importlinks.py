@@ -16,7 +16,7 @@ from scrapy.exceptions import UsageError
 
 from linkcrawler.backlinks.items import backlink_id
 from linkcrawler.backlinks.store import BACKLINKS, EVENTS, new_backlink_documents, new_backlink_ops
-from linkcrawler.cli import StoreCommand
+from linkcrawler.cli import StoreCommand, report_error
 from linkcrawler.clock import Clock
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.imports import ImportRow, RowError, read_export
@@ -174,7 +174,7 @@ class Command(StoreCommand):
                 self.import_file(store, Path(name), opts.target, report)
             except (OSError, LinkcrawlerError) as exc:
                 failed_files += 1
-                print(f"error: {exc}", file=sys.stderr)
+                report_error(str(exc), self.settings)
         print(
             f"imported {report.rows:,} rows: {report.new:,} new backlinks, "
             f"{report.known:,} already known, {report.bad:,} bad rows skipped"

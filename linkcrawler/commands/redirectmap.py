@@ -34,7 +34,7 @@ from linkcrawler.audit.redirectmap import (
     skipped_rules,
 )
 from linkcrawler.audit.store import PAGES, referring_domains, sites
-from linkcrawler.cli import StoreCommand
+from linkcrawler.cli import EXIT_FAILURE, StoreCommand, report_error
 from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
@@ -179,8 +179,8 @@ class Command(StoreCommand):
                     raise LinkcrawlerError(f"{path}: no redirect rules found (nginx, Apache or CSV as redirectmap writes)")
                 self.verify(rules, opts.verify)
             except LinkcrawlerError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                self.exitcode = 2
+                report_error(str(exc), self.settings)
+                self.exitcode = EXIT_FAILURE
             return
         super().run(args, opts)
 
