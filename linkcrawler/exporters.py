@@ -14,10 +14,11 @@ as Scrapy would. ``settings.py`` maps every feed format to these classes.
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from scrapy.crawler import Crawler
 from scrapy.exporters import (
@@ -35,7 +36,35 @@ __all__ = [
     "XmlRowExporter",
     "export_fields",
     "export_rows",
+    "spreadsheet_safe",
+    "write_csv",
 ]
+
+#: What a spreadsheet takes for the start of a formula (OWASP's CSV injection list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    Third-party text (an anchor, a title, a name) that starts like a formula gets a
+    leading apostrophe, as OWASP advises; numbers and everything else are unchanged.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: IO[str], fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+    """Write ``rows`` (extra keys ignored) under a header of ``fields``, every cell made
+    :func:`spreadsheet_safe` and plain (lists joined, times ISO 8601); the count written."""
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    count = 0
+    for row in rows:
+        writer.writerow([spreadsheet_safe(_cell(row.get(name))) for name in fields])
+        count += 1
+    return count
 
 
 def export_rows(item: Any) -> list[Any]:
@@ -88,7 +117,10 @@ class XmlRowExporter(_Rows, XmlItemExporter):
 
 
 class CsvRowExporter(_Rows, CsvItemExporter):
-    """``-o FILE.csv``: one line per row; the columns are those of the spider's records."""
+    """``-o FILE.csv``: one line per row; the columns are those of the spider's records.
+
+    Cells that would start a spreadsheet formula are written as text (:func:`spreadsheet_safe`).
+    """
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CsvRowExporter:
@@ -99,4 +131,4 @@ class CsvRowExporter(_Rows, CsvItemExporter):
         return cls(*args, **kwargs)
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
-        return super().serialize_field(field, name, _cell(value))
+        return spreadsheet_safe(super().serialize_field(field, name, _cell(value)))

@@ -87,3 +87,20 @@ def test_site_audit_export_pages_and_findings(tmp_path: Path, site_dir: Path, mo
     broken = {(line["link_url"], line["kind"], line["status"]) for line in lines if line["record"] == "broken_links"}
     assert (mockserver.url("/missing.html"), "internal", 404) in broken
     assert any(kind == "external" and status == "connection_refused" for _, kind, status in broken)
+
+
+def test_csv_cells_that_start_like_a_formula_are_written_as_text(tmp_path):
+    import csv as _csv
+
+    from linkcrawler.exporters import spreadsheet_safe, write_csv
+
+    assert spreadsheet_safe("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_safe("https://example.com/") == "https://example.com/"
+    assert spreadsheet_safe(-3) == -3
+    path = tmp_path / "out.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        rows = [{"url": "https://a.example/", "anchor": "+1 555", "rel": ["nofollow", "ugc"]}]
+        assert write_csv(out, ["url", "anchor", "rel"], rows) == 1
+    with open(path, newline="", encoding="utf-8") as back:
+        assert list(_csv.reader(back)) == [["url", "anchor", "rel"], ["https://a.example/", "'+1 555", "nofollow ugc"]]

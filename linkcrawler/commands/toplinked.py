@@ -13,7 +13,6 @@ a page they keep us from is "not checked", not an alert.
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 from linkcrawler.audit.findings import page_health
 from linkcrawler.audit.store import PAGES, referring_domains
 from linkcrawler.cli import StoreCommand
+from linkcrawler.exporters import write_csv
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.fetch import FetchedChain, fetch_chains
@@ -104,9 +104,6 @@ class Command(StoreCommand):
             print("no backlinks known: import some with scrapy importlinks FILE")
         if opts.output:
             with open(Path(opts.output), "w", newline="", encoding="utf-8") as out:
-                writer = csv.DictWriter(out, ["rank", "url", "referring_domains", "backlinks", "status", "final_url", "health"],
-                                        extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(table)
+                write_csv(out, ["rank", "url", "referring_domains", "backlinks", "status", "final_url", "health"], table)
         if alerts:
             self.exitcode = EXIT_ALERT
