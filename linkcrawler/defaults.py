@@ -100,3 +100,7 @@ LINKCRAWLER_AUDIT_STRIP_PARAMS: list[str] = [
 LINKCRAWLER_AUDIT_CHECK_EXTERNAL = True
 #: Entries per section in the report logged at the end.
 LINKCRAWLER_AUDIT_REPORT_LINES = 20
+
+# mentions
+#: Brand names and variants the ``mentions`` spider looks for (comma-separated); ``-a brand=`` overrides.
+LINKCRAWLER_BRAND_TERMS: list[str] = []

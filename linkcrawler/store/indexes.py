@@ -44,6 +44,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     "audit_fetches": [
         IndexModel([("site", ASCENDING), ("run", ASCENDING)], name="site_run"),
     ],
+    "mentions": [
+        # The natural key: one document per (page, brand term).
+        IndexModel([("page_url", ASCENDING), ("term", ASCENDING)], unique=True, name="page_term"),
+        # The due query (mentions/store.py due_mentions_filter).
+        IndexModel([("last_checked", ASCENDING)], name="due"),
+        # scrapy mentions: the unlinked ones, best first.
+        IndexModel([("status", ASCENDING), ("priority", DESCENDING)], name="status_priority"),
+    ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],
