@@ -1,0 +1,218 @@
+"""The mentions spider against local pages, writing to SecantusDB."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+import pytest_twisted
+
+from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.mentions.items import mention_id
+from linkcrawler.spiders.mentions import MentionsSpider
+from tests.crawling import run_spider
+from tests.mockserver import MockServer
+
+OUR = "http://our.test"
+FILLER = (
+    "We spent three weeks testing every product in this category on real projects, with real "
+    "deadlines and a team of five people who had never used any of them before. "
+)
+
+
+def page(article: str, footer: str = "", title: str = "A review") -> str:
+    return (
+        f"<!doctype html><html><head><title>{title}</title></head><body>"
+        '<nav><a href="/">Home</a> <a href="/about">About</a></nav>'
+        f"<main><article><h1>Tools we tried</h1><p>{FILLER * 2}</p>{article}<p>{FILLER}</p></article></main>"
+        f"<footer><p>{footer} Copyright 2024.</p></footer></body></html>"
+    )
+
+
+def write(site: Path, path: str, html: str | None = None, **meta: Any) -> None:
+    file = site / path.lstrip("/")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    if html is not None:
+        file.write_text(html, encoding="utf-8")
+    meta_file = file.with_name(file.name + ".meta.json")
+    if meta:
+        meta_file.write_text(json.dumps(meta))
+    elif meta_file.exists():
+        meta_file.unlink()
+
+
+class Site:
+    def __init__(self, root: Path, server: MockServer, db: pymongo.database.Database, uri: str, name: str) -> None:
+        self.root, self.server, self.db = root, server, db
+        self.settings: dict[str, Any] = {
+            "MONGO_URI": uri, "MONGO_DATABASE": name,
+            "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": True,
+            "LINKCRAWLER_DATA_DIR": str(root.parent / "data"),
+            "LINKCRAWLER_OWN_DOMAINS": "our.test",
+            "ITEM_PIPELINES": {"pipelines.mongo.MongoWriterPipeline": 800},
+            "MONGO_FLUSH_INTERVAL": 0.2, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
+        }
+
+    def url(self, path: str) -> str:
+        return self.server.url(path)
+
+    def crawl(self, settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("brand", "Acme,Acme Corp")
+        return run_spider(MentionsSpider, {**self.settings, **(settings or {})}, **kwargs)
+
+    def mention(self, path: str, term: str = "Acme") -> dict[str, Any]:
+        doc = self.db.mentions.find_one({"_id": mention_id(self.url(path), term)})
+        assert doc is not None, f"no mention of {term!r} on {path}"
+        return doc
+
+    def statuses(self) -> dict[tuple[str, str], str]:
+        base = self.url("")
+        return {(doc["page_url"].removeprefix(base), doc["term"]): doc["status"] for doc in self.db.mentions.find()}
+
+
+@pytest.fixture
+def site(site_dir: Path, mockserver: MockServer, mongo_db: pymongo.database.Database,
+         mongo_uri: str, mongo_db_name: str) -> Site:
+    return Site(site_dir, mockserver, mongo_db, mongo_uri, mongo_db_name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest_twisted.inlineCallbacks
+def test_candidates_from_a_list_each_page_once(site: Site) -> None:
+    w = site.root
+    write(w, "linked.html", page(f'<p>We use <a href="{OUR}/">Acme</a> every day. {FILLER}</p>'))
+    write(w, "unlinked.html", page(f"<p>The Acme Corp suite won. {FILLER}</p>"))
+    write(w, "nofollow.html", page(f'<p>Try <a rel="ugc" href="{OUR}/pricing">Acme</a> now. {FILLER}</p>'))
+    write(w, "footer-only.html", page(f"<p>{FILLER}</p>", footer="Hosting by Acme."))
+    write(w, "lookalike.html", page(f"<p>We drove through Acmeville and its Acmetown mall. {FILLER}</p>"))
+    write(w, "gone.html", status=410)
+    dead = f"http://127.0.0.1:{free_port()}/down.html"
+    paths = ["/linked.html", "/unlinked.html", "/nofollow.html", "/footer-only.html", "/lookalike.html",
+             "/gone.html", "/unlinked.html"]
+    listing = w.parent / "urls.csv"
+    listing.write_text("URL,Domain Rating\n" + "".join(f"{site.url(p)},{70 if 'unlinked' in p else ''}\n"
+                                                         for p in paths) + f"{dead},\n{OUR}/blog/x,\n")
+
+    result = yield site.crawl(urls=str(listing))
+
+    assert site.statuses() == {
+        ("/linked.html", "Acme"): "linked",
+        ("/unlinked.html", "Acme"): "unlinked",
+        ("/unlinked.html", "Acme Corp"): "unlinked",
+        ("/nofollow.html", "Acme"): "nofollow",
+    }
+    linked = site.mention("/linked.html")
+    assert (linked["linked"], linked["link_url"], linked["context"]) == ("followed", f"{OUR}/", "We use Acme every day.")
+    nofollow = site.mention("/nofollow.html")
+    assert nofollow["rel"] == ["ugc"] and nofollow["link_url"] == f"{OUR}/pricing"
+    unlinked = site.mention("/unlinked.html", "Acme Corp")
+    assert unlinked["authority"] == 70 and unlinked["matched_text"] == "Acme Corp"
+    assert unlinked["title"] == "Tools we tried" and unlinked["contact_ids"] == []
+    assert unlinked["history"][0]["status"] == "unlinked" and unlinked["first_seen"] == unlinked["last_checked"]
+    # Each page once (the repeated one too), our own domain never.
+    hits = site.server.hits()
+    assert all(hits.get(p, 0) == 1 for p in paths)
+    assert result.stats["linkcrawler/mentions/own_pages_skipped"] == 1
+    assert result.stats["linkcrawler/mentions/pages/error"] == 1  # the dead host: no mention known, nothing stored
+
+
+@pytest_twisted.inlineCallbacks
+def test_recheck_failure_policy_gone_and_removed(site: Site) -> None:
+    w = site.root
+    for name in ("a", "b", "c", "d"):
+        write(w, f"{name}.html", page(f"<p>We like Acme a lot. {FILLER}</p>"))
+    urls = ",".join(site.url(f"/{n}.html") for n in "abcd")
+    yield site.crawl(urls=urls, brand="Acme")
+    assert set(site.statuses().values()) == {"unlinked"}
+
+    write(w, "a.html", status=500)
+    write(w, "b.html", status=404)
+    write(w, "c.html", page(f"<p>No brand here any more. {FILLER}</p>"))
+    write(w, "d.html", status=301, headers={"Location": "/d2.html"})
+    write(w, "d2.html", page(f"<p>Moved, still about Acme. {FILLER}</p>"))
+    result = yield site.crawl(brand="Acme", all="1")
+
+    assert site.statuses() == {("/a.html", "Acme"): "error", ("/b.html", "Acme"): "page_gone",
+                               ("/c.html", "Acme"): "removed", ("/d.html", "Acme"): "unlinked"}
+    assert site.mention("/a.html")["status_reason"] == "HTTP 500"
+    assert site.mention("/a.html")["settled_status"] == "unlinked"
+    assert site.mention("/d.html")["final_url"] == site.url("/d2.html")
+    assert [h["status"] for h in site.mention("/c.html")["history"]] == ["unlinked", "removed"]
+    assert result.stats["linkcrawler/mentions/due_pages"] == 4
+
+    # Not due: nothing is fetched without all=1.
+    site.server.reset_hits()
+    result = yield site.crawl(brand="Acme")
+    assert result.stats.get("linkcrawler/mentions/pages_checked", 0) == 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_unlinked_mention_reclaimed_once(site: Site) -> None:
+    w = site.root
+    write(w, "post.html", page(f"<p>Acme is the tool we recommend. {FILLER}</p>"))
+    yield site.crawl(urls=site.url("/post.html"), brand="Acme")
+    assert site.mention("/post.html")["status"] == "unlinked"
+
+    write(w, "post.html", page(f'<p><a href="{OUR}/">Acme</a> is the tool we recommend. {FILLER}</p>'))
+    for _ in range(2):  # the second run finds it linked already: nothing more
+        yield site.crawl(brand="Acme", all="1")
+
+    mention = site.mention("/post.html")
+    assert mention["status"] == "linked" and mention["reclaimed_at"] is not None
+    backlinks = list(site.db.backlinks.find())
+    assert [(b["source_url"], b["target_url"]) for b in backlinks] == [(site.url("/post.html"), f"{OUR}/")]
+    events = list(site.db.link_events.find())
+    assert len(events) == 1 and events[0]["type"] == "new"
+    assert "reclaimed mention" in events[0]["reason"]
+    assert [h["status"] for h in mention["history"]] == ["unlinked", "linked"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_conditional_recheck(site: Site) -> None:
+    write(site.root, "tagged.html", page(f"<p>Acme and Acme Corp. {FILLER}</p>"), etag='"v1"')
+    yield site.crawl(urls=site.url("/tagged.html"))
+    first = site.mention("/tagged.html")
+    assert first["etag"] == '"v1"'
+    result = yield site.crawl(all="1", settings={"LINKCRAWLER_NOW": "2030-01-01T00:00:00"})
+    assert result.stats["linkcrawler/mentions/pages/not_modified"] == 1
+    again = site.mention("/tagged.html")
+    assert again["status"] == "unlinked" and again["last_checked"].year == 2030
+
+
+@pytest_twisted.inlineCallbacks
+def test_feed_file_with_google_alert_links(site: Site) -> None:
+    write(site.root, "news.html", page(f"<p>Acme raised money. {FILLER}</p>"))
+    target = site.url("/news.html")
+    feed = site.root.parent / "alerts.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Google Alert - Acme</title>'
+        f'<entry><link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url={target}&amp;ct=ga"/></entry>'
+        "</feed>")
+    result = yield site.crawl(feed=str(feed), brand="Acme")
+    assert site.statuses() == {("/news.html", "Acme"): "unlinked"}
+    assert result.stats["linkcrawler/mentions/candidates/feed"] == 1
+    # The feed served over HTTP reads the same.
+    write(site.root, "alerts.xml", feed.read_text())
+    site.db.mentions.delete_many({})
+    yield site.crawl(feed=site.url("/alerts.xml"), brand="Acme")
+    assert site.statuses() == {("/news.html", "Acme"): "unlinked"}
+
+
+def test_brand_terms_are_required() -> None:
+    from scrapy.utils.test import get_crawler
+
+    with pytest.raises(ConfigurationError, match="no brand terms: give -a brand=TERMS"):
+        MentionsSpider.from_crawler(get_crawler(MentionsSpider, {"LINKCRAWLER_BRAND_TERMS": ""}))
+    spider = MentionsSpider.from_crawler(get_crawler(MentionsSpider, {"LINKCRAWLER_BRAND_TERMS": "Acme, Acme Corp"}))
+    assert spider.terms.terms == ("Acme", "Acme Corp")
+    with pytest.raises(ConfigurationError, match="neither a file nor"):
+        MentionsSpider(brand="Acme", feed="nowhere.xml")
