@@ -216,3 +216,47 @@ def test_brand_terms_are_required() -> None:
     assert spider.terms.terms == ("Acme", "Acme Corp")
     with pytest.raises(ConfigurationError, match="neither a file nor"):
         MentionsSpider(brand="Acme", feed="nowhere.xml")
+
+
+@pytest_twisted.inlineCallbacks
+def test_listing_best_first_with_contacts(site: Site, tmp_path: Path, mongo_uri: str, mongo_db_name: str) -> None:
+    from tests.test_cli import scrapy
+
+    w = site.root
+    write(w, "low.html", page(f"<p>{FILLER}</p><p>In passing, Acme. {FILLER}</p>", title="Gardening"))
+    write(w, "title.html", page(f"<p>Acme is great. {FILLER}</p>", title="Why Acme is great"))
+    write(w, "strong.html", page(f"<p>Acme again. {FILLER}</p>"))
+    write(w, "linked.html", page(f'<p><a href="{OUR}/">Acme</a> linked. {FILLER}</p>'))
+    listing = tmp_path / "export.csv"
+    listing.write_text("Link,Authority\n" + "\n".join(
+        f"{site.url(p)},{a}" for p, a in [("/low.html", ""), ("/title.html", ""), ("/strong.html", "95"),
+                                          ("/linked.html", "")]) + "\n")
+    yield site.crawl(urls=str(listing), brand="Acme")
+    site.db.contacts.insert_many([
+        {"domain": "127.0.0.1", "name": "Jo Editor", "email": "jo@blog.example", "confidence": 0.9},
+        {"domain": "127.0.0.1", "name": "Someone", "email": "x@blog.example", "confidence": 0.2},
+    ])
+
+    out = tmp_path / "mentions.csv"
+    done = scrapy("mentions", "--limit", "10", "-o", str(out),
+                  env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name})
+    assert done.returncode == 0, done.stderr
+    order = [line.split()[3] for line in done.stdout.splitlines() if line.strip().startswith("priority")]
+    assert order == [site.url("/strong.html"), site.url("/title.html"), site.url("/low.html")]
+    assert "contact: jo@blog.example" in done.stdout
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("priority,status,page_url") and len(rows) == 4
+    assert "jo@blog.example" in rows[1]
+
+    wrong = scrapy("mentions", "--status", "lost", env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name})
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: mentions: unknown mention status 'lost'")
+
+
+def test_crawl_without_brand_is_one_clear_line(mongo_uri: str, mongo_db_name: str) -> None:
+    from tests.test_cli import scrapy
+
+    done = scrapy("crawl", "mentions", "-a", "urls=https://example.com/",
+                  env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name, "LINKCRAWLER_BRAND_TERMS": ""})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: mentions: no brand terms: give -a brand=TERMS (comma-separated) or set LINKCRAWLER_BRAND_TERMS")
