@@ -260,3 +260,21 @@ def test_crawl_without_brand_is_one_clear_line(mongo_uri: str, mongo_db_name: st
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
         "error: mentions: no brand terms: give -a brand=TERMS (comma-separated) or set LINKCRAWLER_BRAND_TERMS")
+
+
+@pytest_twisted.inlineCallbacks
+def test_two_workers_share_the_crawl_through_redis(site: Site, redis_url: str) -> None:
+    from twisted.internet.defer import gatherResults
+
+    paths = [f"/shared/{i}.html" for i in range(30)]
+    for path in paths:
+        write(site.root, path, page(f"<p>Acme, page {path}. {FILLER}</p>"))
+    urls = ",".join(site.url(p) for p in paths + paths[:10])  # repeats: still one fetch each
+    shared = {"REDIS_URL": redis_url, "SCHEDULER_IDLE_BEFORE_CLOSE": 1, "SCHEDULER_RUN_ID": "mentions-test"}
+    results = yield gatherResults([site.crawl(shared, urls=urls, brand="Acme"),
+                                   site.crawl(shared, urls=urls, brand="Acme")])
+
+    hits = site.server.hits()
+    assert {p: hits.get(p) for p in paths} == dict.fromkeys(paths, 1)
+    assert sum(r.stats.get("linkcrawler/mentions/pages_checked", 0) for r in results) == 30
+    assert site.db.mentions.count_documents({"status": "unlinked"}) == 30
