@@ -278,3 +278,23 @@ def test_two_workers_share_the_crawl_through_redis(site: Site, redis_url: str) -
     assert {p: hits.get(p) for p in paths} == dict.fromkeys(paths, 1)
     assert sum(r.stats.get("linkcrawler/mentions/pages_checked", 0) for r in results) == 30
     assert site.db.mentions.count_documents({"status": "unlinked"}) == 30
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_long_list_is_read_as_pages_finish(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linkcrawler.spiders.mentions as spider_module
+
+    monkeypatch.setattr(spider_module, "MAX_PENDING", 6)
+    monkeypatch.setattr(spider_module, "BATCH", 3)
+    paths = [f"/many/{i}.html" for i in range(60)]
+    for path in paths:
+        write(site.root, path, page(f"<p>Acme {path}. {FILLER}</p>"))
+    listing = site.root.parent / "many.txt"
+    listing.write_text("".join(site.url(p) + "\n" for p in paths + paths[:5]))
+
+    result = yield site.crawl(urls=str(listing), brand="Acme")
+
+    # Without the bound, Scrapy's engine takes all 65 requests from start() at once.
+    assert result.stats["linkcrawler/mentions/max_pending"] <= 6 + 3
+    assert site.db.mentions.count_documents({}) == 60
+    assert result.stats["linkcrawler/mentions/pages_checked"] == 60

@@ -18,9 +18,11 @@ the MongoDB pipeline writes the :class:`~linkcrawler.mentions.items.CheckedMenti
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -59,6 +61,12 @@ logger = logging.getLogger(__name__)
 
 #: Candidate pages read (and looked up in MongoDB) per trip to the reading thread.
 BATCH = 200
+#: Requests handed to Scrapy and not finished yet beyond which reading the candidates waits
+#: (Scrapy's engine drains ``start()`` into the scheduler as fast as it yields: without this,
+#: a 50,000-URL list would be 50,000 requests in memory). Not with REDIS_URL: the queue is in Redis.
+MAX_PENDING = 1000
+#: Seconds without a request finishing after which reading goes on anyway (a stuck count must not stall).
+STALL_SECONDS = 60.0
 #: Statuses other than 3xx that reach the callback (3xx: Scrapy's redirect middleware follows).
 HANDLED_STATUSES = [304, *range(400, 600)]
 #: Column names (compared lower-case, without spaces) of an export's authority-like score, 0-100.
@@ -128,6 +136,8 @@ class MentionsSpider(scrapy.Spider):
         self.clock = Clock()
         self.own_domains: list[str] = []
         self.scheduled = 0
+        self.finished = 0
+        self.bounded = True
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MentionsSpider:
@@ -146,8 +156,14 @@ class MentionsSpider(scrapy.Spider):
         spider.history_length = settings.getint("LINKCRAWLER_HISTORY_LENGTH", defaults.LINKCRAWLER_HISTORY_LENGTH)
         spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
         spider.clock = Clock.from_settings(settings)
+        spider.bounded = not settings.get("REDIS_URL")
         crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
         return spider
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        if "page_url" in request.meta:  # a page the duplicate filter already had: it is done
+            self.finished += 1
 
     async def spider_closed(self) -> None:
         if self.store is not None:
@@ -186,6 +202,7 @@ class MentionsSpider(scrapy.Spider):
         cursor = self.store.db[MENTIONS].find(query, KNOWN_PROJECTION).sort([("page_url", 1), ("term", 1)])
         pages = ((url, known_from(docs)) for url, docs in itertools.groupby(cursor, key=lambda d: d["page_url"]))
         while not self.limit_reached():
+            await self.backpressure()
             batch = await run_in_thread(lambda: list(itertools.islice(pages, BATCH)))
             if not batch:
                 break
@@ -202,6 +219,7 @@ class MentionsSpider(scrapy.Spider):
         assert self.store is not None
         store = self.store
         while not self.limit_reached():
+            await self.backpressure()
             batch = await run_in_thread(lambda: list(itertools.islice(entries, BATCH)))
             if not batch:
                 break
@@ -256,6 +274,19 @@ class MentionsSpider(scrapy.Spider):
         logger.error("mentions: the feed %s could not be fetched: %s", printable(self.feed or ""),
                      failure_verdict(failure.value).reason)
 
+    async def backpressure(self) -> None:
+        """Wait while more than :data:`MAX_PENDING` of our requests are unfinished (one process only)."""
+        if not self.bounded:
+            return
+        last_progress, seen = time.monotonic(), self.finished
+        while self.scheduled - self.finished > MAX_PENDING:
+            if self.finished != seen:
+                last_progress, seen = time.monotonic(), self.finished
+            elif time.monotonic() - last_progress > STALL_SECONDS:
+                logger.debug("mentions: no request finished for %.0f s; reading on", STALL_SECONDS)
+                return
+            await asyncio.sleep(0.05)
+
     def limit_reached(self) -> bool:
         return bool(self.page_limit) and self.scheduled >= self.page_limit
 
@@ -268,6 +299,7 @@ class MentionsSpider(scrapy.Spider):
         if self.limit_reached():
             return None
         self.scheduled += 1
+        self.crawler.stats.max_value("linkcrawler/mentions/max_pending", self.scheduled - self.finished)
         return scrapy.Request(
             url, callback=self.parse_page, errback=self.page_failed,
             headers=conditional_headers(known, self.terms.terms),
@@ -278,6 +310,7 @@ class MentionsSpider(scrapy.Spider):
     # --- pages --------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[CheckedMentionPage]:
+        self.finished += 1
         meta = response.meta
         if on_domains(response.url, self.own_domains):
             self.crawler.stats.inc_value("linkcrawler/mentions/own_pages_skipped")
@@ -304,6 +337,7 @@ class MentionsSpider(scrapy.Spider):
         yield from self.checked(outcome)
 
     def page_failed(self, failure: Failure) -> Iterator[CheckedMentionPage]:
+        self.finished += 1
         request = failure.request  # type: ignore[attr-defined]
         verdict = failure_verdict(failure.value)
         # The shared failure policy: whatever the fetch failure, a mention is never "removed" by it.
