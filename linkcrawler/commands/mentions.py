@@ -45,6 +45,11 @@ class Command(StoreCommand):
             print(f"  priority {row['priority'] or 0:>3}  {row['status']:<9} {_short(row['page_url'], 70)}")
             print(f"      {row['term']!r} x{row['count'] or 0} ({places}): {_short(row['context'], 90)}")
             print(f"      contact: {_short(contact, 60)}")
+            if row["link_url"]:
+                print(f"      {row['linked']} link to {_short(row['link_url'], 70)}")
+            if row["reclaimed_at"]:
+                print(f"      reclaimed {row['reclaimed_at']:%Y-%m-%d %H:%M} (an unlinked mention that became a link;"
+                      " now a monitored backlink)")
         if opts.output:
             with open(Path(opts.output), "w", newline="", encoding="utf-8") as out:
                 write_csv(out, LISTING_FIELDS, rows)
