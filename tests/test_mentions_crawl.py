@@ -100,7 +100,7 @@ def test_candidates_from_a_list_each_page_once(site: Site) -> None:
              "/gone.html", "/unlinked.html"]
     listing = w.parent / "urls.csv"
     listing.write_text("URL,Domain Rating\n" + "".join(f"{site.url(p)},{70 if 'unlinked' in p else ''}\n"
-                                                         for p in paths) + f"{dead},\n{OUR}/blog/x,\n")
+                                                         for p in paths) + f"{dead},\n{OUR}/blog/x,\nnot a url,\n")
 
     result = yield site.crawl(urls=str(listing))
 
@@ -122,6 +122,7 @@ def test_candidates_from_a_list_each_page_once(site: Site) -> None:
     hits = site.server.hits()
     assert all(hits.get(p, 0) == 1 for p in paths)
     assert result.stats["linkcrawler/mentions/own_pages_skipped"] == 1
+    assert result.stats["linkcrawler/mentions/bad_rows"] == 1
     assert result.stats["linkcrawler/mentions/pages/error"] == 1  # the dead host: no mention known, nothing stored
 
 

@@ -78,23 +78,23 @@ def read_feed(source: str | bytes) -> Iterator[FeedEntry]:
         size = len(source)
     else:
         try:
-            stream = open(source, "rb")  # noqa: SIM115: closed below, the generator owns it
+            # Closed by the ``with`` below: the generator owns it.
+            stream = open(source, "rb")
         except OSError as exc:
             raise FeedError(f"cannot read the feed {source!r}: {exc.strerror or exc}") from None
         size = os.fstat(stream.fileno()).st_size
     with stream:
         count = 0
-        saw_root = False
         try:
-            for count, entry in enumerate(_iterparse(stream), start=1):
-                saw_root = True
+            for entry in _iterparse(stream):
+                count += 1
                 if entry is not None:
                     yield entry
         except etree.XMLSyntaxError as exc:
             if count:
                 logger.warning("feed: not well-formed after %d entries (%s); the rest is skipped", count, exc)
                 return
-        if count or saw_root and size > FEEDPARSER_MAX_BYTES:
+        if count:
             return
         if size > FEEDPARSER_MAX_BYTES:
             raise FeedError(f"not an RSS or Atom feed (no entry read from {size} bytes)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from linkcrawler.mentions.items import MentionFinding
 from linkcrawler.mentions.linked import classify_linkage
 from linkcrawler.mentions.match import BrandTerms, find_mentions
-from linkcrawler.mentions.items import MentionFinding
 from linkcrawler.web.content import PageMetadata, main_content
 from linkcrawler.web.headers import HeadersLike
 from linkcrawler.web.page import analyze_page

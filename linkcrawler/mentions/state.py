@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from linkcrawler.mentions.items import KnownMention, MentionFinding, MentionUpdate, PageOutcome, mention_id
+from linkcrawler.mentions.items import MentionFinding, MentionUpdate, PageOutcome, mention_id
 from linkcrawler.mentions.linked import FOLLOWED, NOFOLLOW
 from linkcrawler.web.urls import host_of, registrable_domain
 
-__all__ = ["MENTION_STATUSES", "LINK_STATUSES", "mention_priority", "plan_page", "status_of"]
+__all__ = ["LINK_STATUSES", "MENTION_STATUSES", "mention_priority", "plan_page", "status_of"]
 
 UNLINKED, LINKED, NOFOLLOW_STATUS, REMOVED, PAGE_GONE, ERROR = (
     "unlinked", "linked", "nofollow", "removed", "page_gone", "error")

@@ -241,7 +241,7 @@ class MentionsSpider(scrapy.Spider):
                 if isinstance(entry, RowError):
                     self.crawler.stats.inc_value("linkcrawler/mentions/bad_rows")
                     logger.warning("mentions: urls line %d skipped: %s (%s)", entry.line,
-                                   printable(entry.message), printable(entry.raw))
+                                   printable(entry.reason), printable(entry.raw))
                     continue
                 assert isinstance(entry, UrlEntry)
                 yield entry.url, authority_of(entry.fields)

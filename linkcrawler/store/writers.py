@@ -15,8 +15,8 @@ from typing import Any
 
 from linkcrawler.audit import store as audit_store
 from linkcrawler.backlinks import store as backlinks_store
-from linkcrawler.mentions import store as mentions_store
 from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.mentions import store as mentions_store
 from linkcrawler.store.writer import WriteOp
 
 __all__ = ["WRITERS", "NoWriter", "check_writers", "write_ops"]
