@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -300,3 +301,21 @@ def test_a_long_list_is_read_as_pages_finish(site: Site, monkeypatch: pytest.Mon
     assert result.stats["linkcrawler/mentions/max_pending"] <= 6 + 3
     assert site.db.mentions.count_documents({}) == 60
     assert result.stats["linkcrawler/mentions/pages_checked"] == 60
+
+
+def test_demo_step(tmp_path: Path, mongo_uri: str, mongo_db_name: str, mongo_db: pymongo.database.Database,
+                   capfd: pytest.CaptureFixture[str]) -> None:
+    from linkcrawler.commands.demo import run, say
+    from linkcrawler.demo.mentions import run_mentions_demo
+    from linkcrawler.demo.server import DemoSite
+
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name,
+           "LINKCRAWLER_DATA_DIR": str(tmp_path / "data")}
+    with DemoSite(tmp_path / "site") as demo:
+        run_mentions_demo(demo, env, run, say)
+    out = capfd.readouterr().out
+    found = {doc["page_url"].rsplit("/", 1)[1]: doc["status"] for doc in mongo_db.mentions.find()}
+    assert found == {"linked.html": "linked", "unlinked.html": "linked", "nofollow.html": "nofollow"}
+    assert "3 all mention(s), best first:" in out
+    assert "reclaimed " in out and "now a monitored backlink" in out
+    assert mongo_db.link_events.count_documents({"type": "new", "reason": {"$regex": "^reclaimed mention"}}) == 1
