@@ -258,6 +258,10 @@ def test_failure_policy_and_gone_pages() -> None:
     [update] = plan_page(outcome("not_modified", known=[known("unlinked")]))
     assert update.unchanged and update_ops(update)[0].update == {
         "$max": {"last_checked": NOW}, "$set": {"http_status": 200}}
+    # After a failed check, a 304 says the page answers again, as it was: its settled state comes back.
+    [update] = plan_page(outcome("not_modified", known=[known("error", settled="nofollow")]))
+    assert (update.to_status, update.unchanged, update.state["state_version"]) == ("nofollow", False, 4)
+    assert update.history_entry is not None and update.reclaimed is None
 
 
 def test_unlinked_mention_that_becomes_a_link_is_reclaimed() -> None:

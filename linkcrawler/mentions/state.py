@@ -69,6 +69,18 @@ def plan_page(outcome: PageOutcome, history_length: int = 20) -> list[MentionUpd
         finding = findings.get(term) if outcome.kind == "read" else None
         if previous is None and finding is None:
             continue
+        if outcome.kind == "not_modified" and previous is not None and previous.status == ERROR \
+                and previous.settled_status not in (None, ERROR):
+            # The page answers again, unchanged since it was last read: its last settled state stands.
+            restored = str(previous.settled_status)
+            reason = "not modified since the last check"
+            updates.append(MentionUpdate(
+                previous.id, outcome.page_url, term, previous.status, restored, reason, previous.state_version,
+                state={"last_checked": now, "http_status": outcome.http_status, "status": restored,
+                       "status_reason": reason, "last_changed": now, "state_version": previous.state_version + 1},
+                history_entry={"status": restored, "at": now, "reason": reason}, history_length=history_length,
+            ))
+            continue
         if outcome.kind == "not_modified":
             assert previous is not None
             updates.append(MentionUpdate(

@@ -26,6 +26,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 import trafilatura
@@ -83,10 +84,19 @@ class PageContent:
     last-resort extraction of very short pages keeps text only)."""
 
 
+@cache
+def _quiet_trafilatura() -> None:
+    # trafilatura logs a page without main content as WARNING/ERROR ("discarding data",
+    # "empty HTML tree"), with the URL unescaped: an expected outcome here, and a third-party
+    # string in a log line. What matters is counted by the spiders instead.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+
+
 def main_content(html: str, url: str | None = None) -> PageContent:
     """The main text of ``html`` (boilerplate removed) with its metadata; empty when there is none."""
     if not html or not html.strip():
         return PageContent()
+    _quiet_trafilatura()
     structured = _json_ld(html, url)
     try:
         document = trafilatura.bare_extraction(
