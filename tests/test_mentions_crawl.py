@@ -165,8 +165,12 @@ def test_unlinked_mention_reclaimed_once(site: Site) -> None:
     assert site.mention("/post.html")["status"] == "unlinked"
 
     write(w, "post.html", page(f'<p><a href="{OUR}/">Acme</a> is the tool we recommend. {FILLER}</p>'))
+    export = site.root.parent / "checked.csv"
     for _ in range(2):  # the second run finds it linked already: nothing more
-        yield site.crawl(brand="Acme", all="1")
+        yield site.crawl({"FEEDS": {str(export): {"format": "csv", "overwrite": True}}}, brand="Acme", all="1")
+    header, row = export.read_text().splitlines()
+    assert header.startswith("record,page_url,term,status,previous_status,status_reason,matched_text,context")
+    assert row.startswith(f"mentions,{site.url('/post.html')},Acme,linked,linked,")
 
     mention = site.mention("/post.html")
     assert mention["status"] == "linked" and mention["reclaimed_at"] is not None
