@@ -285,6 +285,14 @@ def test_two_workers_share_the_crawl_through_redis(site: Site, redis_url: str) -
     assert sum(r.stats.get("linkcrawler/mentions/pages_checked", 0) for r in results) == 30
     assert site.db.mentions.count_documents({"status": "unlinked"}) == 30
 
+    # A re-check through Redis: the known mentions travel with their requests.
+    write(site.root, paths[0], page(f'<p><a href="{OUR}/">Acme</a> now. {FILLER}</p>'))
+    again = {**shared, "SCHEDULER_RUN_ID": "mentions-test-2"}
+    yield gatherResults([site.crawl(again, brand="Acme", all="1"), site.crawl(again, brand="Acme", all="1")])
+    assert site.db.mentions.count_documents({"status": "unlinked"}) == 29
+    assert site.mention(paths[0])["reclaimed_at"] is not None
+    assert site.db.link_events.count_documents({}) == 1
+
 
 @pytest_twisted.inlineCallbacks
 def test_a_long_list_is_read_as_pages_finish(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
