@@ -130,26 +130,29 @@ def test_candidates_from_a_list_each_page_once(site: Site) -> None:
 @pytest_twisted.inlineCallbacks
 def test_recheck_failure_policy_gone_and_removed(site: Site) -> None:
     w = site.root
-    for name in ("a", "b", "c", "d"):
+    for name in ("a", "b", "c", "d", "e"):
         write(w, f"{name}.html", page(f"<p>We like Acme a lot. {FILLER}</p>"))
-    urls = ",".join(site.url(f"/{n}.html") for n in "abcd")
+    urls = ",".join(site.url(f"/{n}.html") for n in "abcde")
     yield site.crawl(urls=urls, brand="Acme")
     assert set(site.statuses().values()) == {"unlinked"}
 
     write(w, "a.html", status=500)
     write(w, "b.html", status=404)
     write(w, "c.html", page(f"<p>No brand here any more. {FILLER}</p>"))
+    write(w, "e.html", "<html><head><title>Page not found</title></head><body><h1>Oops</h1></body></html>")
     write(w, "d.html", status=301, headers={"Location": "/d2.html"})
     write(w, "d2.html", page(f"<p>Moved, still about Acme. {FILLER}</p>"))
     result = yield site.crawl(brand="Acme", all="1")
 
     assert site.statuses() == {("/a.html", "Acme"): "error", ("/b.html", "Acme"): "page_gone",
-                               ("/c.html", "Acme"): "removed", ("/d.html", "Acme"): "unlinked"}
+                               ("/c.html", "Acme"): "removed", ("/d.html", "Acme"): "unlinked",
+                               ("/e.html", "Acme"): "page_gone"}
+    assert site.mention("/e.html")["status_reason"] == "soft 404: title says 'Page not found'"
     assert site.mention("/a.html")["status_reason"] == "HTTP 500"
     assert site.mention("/a.html")["settled_status"] == "unlinked"
     assert site.mention("/d.html")["final_url"] == site.url("/d2.html")
     assert [h["status"] for h in site.mention("/c.html")["history"]] == ["unlinked", "removed"]
-    assert result.stats["linkcrawler/mentions/due_pages"] == 4
+    assert result.stats["linkcrawler/mentions/due_pages"] == 5
 
     # Not due: nothing is fetched without all=1.
     site.server.reset_hits()
@@ -222,6 +225,8 @@ def test_brand_terms_are_required() -> None:
     assert spider.terms.terms == ("Acme", "Acme Corp")
     with pytest.raises(ConfigurationError, match="neither a file nor"):
         MentionsSpider(brand="Acme", feed="nowhere.xml")
+    with pytest.raises(ConfigurationError, match="neither a file nor comma-separated"):
+        MentionsSpider(brand="Acme", urls="missing-list.txt")
 
 
 @pytest_twisted.inlineCallbacks

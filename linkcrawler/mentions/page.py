@@ -11,6 +11,7 @@ from linkcrawler.mentions.match import BrandTerms, find_mentions
 from linkcrawler.web.content import PageMetadata, main_content
 from linkcrawler.web.headers import HeadersLike
 from linkcrawler.web.page import analyze_page
+from linkcrawler.web.softnotfound import says_not_found
 from linkcrawler.web.urls import host_of
 
 __all__ = ["MentionReading", "on_domains", "read_mentions"]
@@ -22,6 +23,8 @@ class MentionReading:
     metadata: PageMetadata = field(default_factory=PageMetadata)
     is_html: bool = True
     challenge: str | None = None
+    not_found: str | None = None
+    """Why the page is a "not found" page answering 2xx (a soft 404), when it names no term."""
     """The bot-protection vendor when the page is a challenge, not the page (nothing is read)."""
 
 
@@ -63,7 +66,8 @@ def read_mentions(
     # The <title> is what a search result shows: a mention there is the most prominent.
     matches = find_mentions(content.blocks, terms, page.title)
     if not matches:
-        return MentionReading(metadata=metadata)
+        # A "not found" page in 200 clothing: the page is gone, the mention was not removed from it.
+        return MentionReading(metadata=metadata, not_found=says_not_found(page))
     own_links = page.links_to_domains(own_domains)
     findings = []
     for term in terms.terms:

@@ -125,8 +125,9 @@ class MentionsSpider(scrapy.Spider):
         if self.feed is not None and not os.path.isfile(self.feed) and not self.feed.lower().startswith(
                 ("http://", "https://")):
             raise ConfigurationError(f"mentions: -a feed={self.feed!r} is neither a file nor an http(s) URL")
-        if self.urls is not None and os.path.isdir(self.urls):
-            raise ConfigurationError(f"mentions: -a urls={self.urls!r} is a directory")
+        if self.urls is not None and not os.path.isfile(self.urls) and "://" not in self.urls:
+            raise ConfigurationError(
+                f"mentions: -a urls={self.urls!r} is neither a file nor comma-separated http(s) URLs")
         self.check_all: bool = values["all"]
         self.page_limit: int = values["limit"]
         self.terms = BrandTerms(("",))
@@ -326,6 +327,8 @@ class MentionsSpider(scrapy.Spider):
             reading = read_mentions(response.url, response.body, response.headers, self.terms, self.own_domains)
             if reading.challenge:
                 outcome.kind, outcome.reason = "error", f"bot challenge ({reading.challenge}): not read"
+            elif reading.not_found:
+                outcome.kind, outcome.reason = "page_gone", f"soft 404: {reading.not_found}"
             else:
                 outcome.findings = reading.findings
                 outcome.title = reading.metadata.title or None
