@@ -1,5 +1,9 @@
 """Where a URL appears on a page without being a crawlable link (scripts, handlers,
-comments, plain text): the hint behind a ``removed`` verdict's reason."""
+comments, plain text): the hint behind a ``removed`` verdict's reason.
+
+Not to be confused with brand mentions (a brand's *name* in a page's main text, and
+whether it links to us): :mod:`linkcrawler.mentions`, over :mod:`linkcrawler.web.content`.
+"""
 
 from __future__ import annotations
 
