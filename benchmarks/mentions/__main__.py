@@ -6,6 +6,9 @@
    Brand24-shaped CSV export, each in a child process: the peak resident memory
    the reading adds (``ru_maxrss`` after reading minus after imports) and the
    time; feedparser on the same feed as the baseline.
+3. ``scrapy crawl mentions`` over the same pages served by nginx, writing to
+   SecantusDB, against the bare Scrapy spider of benchmarks/backlinks fetching them:
+   pages per second end to end, and peak memory.
 2. Reading pages for mentions (``read_mentions``: one lxml parse + one trafilatura
    extraction + matching + linkage) against ``analyze_page`` alone (what a
    backlink check costs) on the same generated article pages: pages per second.
@@ -21,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import PROJECT_ROOT
+from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, run_measured, serve_directory
 
 MEASURE = """
 import json, resource, sys, time
@@ -41,6 +44,8 @@ CASES = {
     "read_url_list (CSV export)": ("from linkcrawler.imports.urllist import read_url_list",
                                    "sum(1 for _ in read_url_list(sys.argv[1]))", "csv"),
 }
+
+VERBOSE = False
 
 FILLER = ("We spent three weeks testing every product in this category on real projects, with real "
           "deadlines and a team of five people who had never used any of them before. ")
@@ -109,12 +114,55 @@ def measure_pages(pages: int) -> dict[str, float]:
             "read_mentions_per_s": pages / reading, "ms_per_page": reading / pages * 1000}
 
 
+def measure_crawl(pages: int) -> dict[str, float]:
+    """``scrapy crawl mentions`` against the bare spider, on ``pages`` article pages served by nginx."""
+    db = SecantusServer()
+    try:
+        with tempfile.TemporaryDirectory(prefix="lc-bench-mentions-") as tmp:
+            root = Path(tmp)  # served by nginx, whose workers must be able to enter it
+            (root / "posts").mkdir()
+            for i in range(pages):
+                (root / "posts" / f"{i}.html").write_text(article(i), encoding="utf-8")
+            with serve_directory(root) as base:
+                urls = root / "urls.txt"
+                urls.write_text("".join(f"{base}/posts/{i}.html\n" for i in range(pages)))
+                common = ["-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "ROBOTSTXT_OBEY=0"]
+                bare = run_measured(
+                    [sys.executable, "-m", "scrapy", "runspider",
+                     str(PROJECT_ROOT / "benchmarks" / "backlinks" / "bare_spider.py"), "-a", f"urls={urls}", *common],
+                    env={"SCRAPY_SETTINGS_MODULE": ""})
+                crawl = run_measured(
+                    [sys.executable, "-m", "scrapy", "crawl", "mentions", "-a", f"urls={urls}",
+                     "-a", "brand=Acme,Acme Corp", *common, "-s", "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=1",
+                     "-s", "LINKCRAWLER_OWN_DOMAINS=acme.example"],
+                    env={"MONGO_URI": db.uri, "MONGO_DATABASE": "bench_mentions"})
+        for name, run in (("bare", bare), ("mentions", crawl)):
+            if run.returncode != 0:
+                sys.exit(f"{name} crawl failed:\n{run.output[-3000:]}")
+        import pymongo
+
+        if VERBOSE:
+            print(crawl.output[-4000:])
+
+        with pymongo.MongoClient(db.uri) as client:
+            stored = client["bench_mentions"]["mentions"].count_documents({})
+        return {"bare_per_s": pages / bare.seconds, "bare_rss": bare.peak_rss_mb,
+                "mentions_per_s": pages / crawl.seconds, "mentions_rss": crawl.peak_rss_mb, "stored": stored}
+    finally:
+        db.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--skip-feedparser", action="store_true")
+    parser.add_argument("--crawl-pages", type=int, default=1000, help="pages of the crawl part (0: skip it)")
+    parser.add_argument("--verbose", action="store_true", help="print the crawl's log")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+    print(machine_note())
     with tempfile.TemporaryDirectory() as tmp:
         feed, export = Path(tmp) / "alerts.xml", Path(tmp) / "brand24.csv"
         write_feed(feed, args.entries)
@@ -130,6 +178,11 @@ def main() -> None:
     pages = measure_pages(args.pages)
     print(f"pages ({pages['page_kb']:.0f} KB articles): analyze_page {pages['analyze_page_per_s']:.0f}/s, "
           f"read_mentions {pages['read_mentions_per_s']:.0f}/s ({pages['ms_per_page']:.1f} ms a page)")
+    if args.crawl_pages:
+        crawl = measure_crawl(args.crawl_pages)
+        print(f"crawl of {args.crawl_pages} pages: bare spider {crawl['bare_per_s']:.0f} pages/s "
+              f"({crawl['bare_rss']:.0f} MB), scrapy crawl mentions {crawl['mentions_per_s']:.0f} pages/s "
+              f"({crawl['mentions_rss']:.0f} MB), {crawl['stored']:.0f} mentions stored")
 
 
 if __name__ == "__main__":
