@@ -229,6 +229,13 @@ def test_brand_terms_are_required() -> None:
         MentionsSpider(brand="Acme", urls="missing-list.txt")
 
 
+def test_a_feed_file_that_is_no_feed_is_one_clear_line(tmp_path: Path) -> None:
+    not_a_feed = tmp_path / "notes.txt"
+    not_a_feed.write_text("remember to buy milk\n")
+    with pytest.raises(ConfigurationError, match=r"notes.txt': not an RSS or Atom feed \(no entry found\)"):
+        MentionsSpider(brand="Acme", feed=str(not_a_feed))
+
+
 @pytest_twisted.inlineCallbacks
 def test_listing_best_first_with_contacts(site: Site, tmp_path: Path, mongo_uri: str, mongo_db_name: str) -> None:
     from tests.test_cli import scrapy

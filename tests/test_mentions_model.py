@@ -215,6 +215,9 @@ def test_atom_and_rss_feeds() -> None:
     assert [e.url for e in read_feed(rss)] == ["https://c.example/1", "https://d.example/2"]
     with pytest.raises(FeedError):
         list(read_feed(b"just some text"))
+    # An alert feed with nothing new is a feed, not an error.
+    assert list(read_feed(b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Google Alert</title></feed>')) == []
+    assert list(read_feed(b"<rss><channel><title>x</title></channel></rss>")) == []
 
 
 # --- state -----------------------------------------------------------------------------

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 #: The largest document read with feedparser (whole, in memory) when it is not XML.
 FEEDPARSER_MAX_BYTES = 2 * 1024 * 1024
 _ENTRY_TAGS = frozenset({"item", "entry"})
+#: Root elements of RSS (0.9x, 2.0), RSS 1.0 (RDF) and Atom documents.
+_FEED_ROOTS = frozenset({"rss", "rdf", "feed", "channel"})
 
 
 class FeedError(ValueError):
@@ -85,8 +87,9 @@ def read_feed(source: str | bytes) -> Iterator[FeedEntry]:
         size = os.fstat(stream.fileno()).st_size
     with stream:
         count = 0
+        root: list[str] = []
         try:
-            for entry in _iterparse(stream):
+            for entry in _iterparse(stream, root):
                 count += 1
                 if entry is not None:
                     yield entry
@@ -94,20 +97,28 @@ def read_feed(source: str | bytes) -> Iterator[FeedEntry]:
             if count:
                 logger.warning("feed: not well-formed after %d entries (%s); the rest is skipped", count, exc)
                 return
-        if count:
-            return
+        if count or (root and root[0] in _FEED_ROOTS):
+            return  # a feed, possibly empty (an alert with nothing new)
         if size > FEEDPARSER_MAX_BYTES:
             raise FeedError(f"not an RSS or Atom feed (no entry read from {size} bytes)")
         stream.seek(0)
         yield from _feedparser_entries(stream.read())
 
 
-def _iterparse(stream: IO[bytes]) -> Iterator[FeedEntry | None]:
+def _iterparse(stream: IO[bytes], root: list[str]) -> Iterator[FeedEntry | None]:
+    """The entries of the document, each cleared once read; ``root`` gets the root element's name."""
     position = 0
-    for _event, element in etree.iterparse(
-        stream, events=("end",), recover=True, resolve_entities=False, no_network=True, huge_tree=True,
-    ):
-        if not isinstance(element.tag, str) or etree.QName(element).localname not in _ENTRY_TAGS:
+    context = etree.iterparse(
+        stream, events=("start", "end"), recover=True, resolve_entities=False, no_network=True, huge_tree=True,
+    )
+    for event, element in context:
+        if not isinstance(element.tag, str):
+            continue
+        if event == "start":
+            if not root:
+                root.append(etree.QName(element).localname.lower())
+            continue
+        if etree.QName(element).localname not in _ENTRY_TAGS:
             continue
         position += 1
         link, title = _entry_link(element)

@@ -125,6 +125,11 @@ class MentionsSpider(scrapy.Spider):
         if self.feed is not None and not os.path.isfile(self.feed) and not self.feed.lower().startswith(
                 ("http://", "https://")):
             raise ConfigurationError(f"mentions: -a feed={self.feed!r} is neither a file nor an http(s) URL")
+        if self.feed is not None and os.path.isfile(self.feed):
+            try:  # a file that is no feed is a mistake to say now, in one line (the first entry is enough)
+                next(iter(read_feed(self.feed)), None)
+            except FeedError as exc:
+                raise ConfigurationError(f"mentions: -a feed={self.feed!r}: {exc}") from None
         if self.urls is not None and not os.path.isfile(self.urls) and "://" not in self.urls:
             raise ConfigurationError(
                 f"mentions: -a urls={self.urls!r} is neither a file nor comma-separated http(s) URLs")
