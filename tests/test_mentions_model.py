@@ -8,7 +8,7 @@ import pytest
 
 from linkcrawler.mentions.feeds import FeedError, read_feed, unwrap_alert_url
 from linkcrawler.mentions.items import KnownMention, MentionFinding, PageOutcome, mention_id
-from linkcrawler.mentions.match import BrandTerms, find_mentions, fold
+from linkcrawler.mentions.match import BrandTerms, find_mentions, fold, folded
 from linkcrawler.mentions.page import on_domains, read_mentions
 from linkcrawler.mentions.state import mention_priority, plan_page
 from linkcrawler.mentions.store import update_ops
@@ -292,3 +292,14 @@ def test_due_window_is_a_timedelta() -> None:
     query = due_mentions_filter(["Acme"], NOW, timedelta(hours=24))
     assert query["$or"][1] == {"last_checked": {"$lt": NOW - timedelta(hours=24)}}
     assert "$or" not in due_mentions_filter(["Acme"], NOW, None)
+
+
+@pytest.mark.parametrize("text", [
+    "", "  ", "ACME's Acmé, Acme-Corp\n", "Straße ﬁne ² İstanbul Ωmega", "  lead and trail  ", "a\u0301b\u00a0c",
+    "東京 acme", "--x--", "Ǆemal’s “quote”",
+])
+def test_fast_and_mapped_folds_agree(text: str) -> None:
+    quick = folded(text)
+    mapped, where = fold(text)
+    assert quick == mapped and len(where) == len(mapped)
+    assert all(0 <= i < len(text) for i in where)

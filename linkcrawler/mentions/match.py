@@ -36,9 +36,35 @@ _URL_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w
 _SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’»)\]]*\s+")
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table: each character to its folded letters and digits, or a space."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isascii():
+            value = char.lower() if char.isalnum() else " "
+        else:
+            decomposed = unicodedata.normalize("NFKD", char.casefold())
+            value = "".join((c if c.isalnum() else " ") for c in decomposed if not unicodedata.combining(c))
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+_SPACES_RE = re.compile(r" {2,}")
+
+
+def folded(text: str) -> str:
+    """``text`` case-folded, without accents, each run of other characters one space.
+
+    How terms, words and texts are compared; :func:`fold` gives the same text with
+    where each character comes from (slower: only for the texts that match).
+    """
+    return _SPACES_RE.sub(" ", text.translate(_FOLD)).strip(" ")
+
+
 def fold(text: str) -> tuple[str, list[int]]:
-    """``text`` case-folded, without accents, punctuation as single spaces; and where each
-    character of the result comes from in ``text``.
+    """:func:`folded` ``text``, and where each character of the result comes from in ``text``.
 
     Only letters and digits survive; any run of other characters (spaces,
     punctuation, line breaks, symbols) is one space.
@@ -47,14 +73,8 @@ def fold(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     space = True  # no leading space
     for index, char in enumerate(text):
-        if char.isascii():
-            pieces = char.lower() if char.isalnum() else " "
-        else:
-            pieces = "".join(
-                c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c)
-            )
-        for piece in pieces:
-            if piece.isalnum():
+        for piece in _FOLD[ord(char)]:
+            if piece != " ":
                 out.append(piece)
                 where.append(index)
                 space = False
@@ -66,11 +86,6 @@ def fold(text: str) -> tuple[str, list[int]]:
         out.pop()
         where.pop()
     return "".join(out), where
-
-
-def folded(text: str) -> str:
-    """:func:`fold`'s text alone: how a term or word is compared."""
-    return fold(text)[0]
 
 
 @lru_cache(maxsize=1024)
@@ -143,16 +158,18 @@ def find_mentions(blocks: Sequence[Block], terms: BrandTerms, title: str = "") -
         searched.insert(0, Block("title", title_text))
     first_paragraph = next((i for i, block in enumerate(searched) if block.kind == "paragraph"), None)
     excluded = [_word_pattern(folded(word)) for word in terms.exclude]
+    patterns = [(term, _word_pattern(folded(term))) for term in terms.terms]
 
     found: dict[str, list[Occurrence]] = {}
     places: dict[str, set[str]] = {}
     for index, block in enumerate(searched):
         text = _URL_RE.sub(lambda m: " " * len(m.group()), block.text)
+        quick = folded(text)
+        if not any(pattern.search(quick) for _, pattern in patterns):
+            continue  # most blocks: no term, no need for the character map
         folded_text, where = fold(text)
-        if not folded_text:
-            continue
-        for term in terms.terms:
-            for match in _word_pattern(folded(term)).finditer(folded_text):
+        for term, pattern in patterns:
+            for match in pattern.finditer(folded_text):
                 start, end = where[match.start()], where[match.end() - 1] + 1
                 sentence = _sentence(block.text, start, end)
                 if excluded and any(p.search(folded(sentence)) for p in excluded):
