@@ -187,14 +187,20 @@ def test_unlinked_mention_reclaimed_once(site: Site) -> None:
 
 @pytest_twisted.inlineCallbacks
 def test_conditional_recheck(site: Site) -> None:
-    write(site.root, "tagged.html", page(f"<p>Acme and Acme Corp. {FILLER}</p>"), etag='"v1"')
+    # The page names one of the two terms: a 304 still vouches for both, both were searched for.
+    write(site.root, "tagged.html", page(f"<p>Acme is here. {FILLER}</p>"), etag='"v1"')
     yield site.crawl(urls=site.url("/tagged.html"))
     first = site.mention("/tagged.html")
-    assert first["etag"] == '"v1"'
+    assert first["etag"] == '"v1"' and first["searched_terms"] == ["Acme", "Acme Corp"]
     result = yield site.crawl(all="1", settings={"LINKCRAWLER_NOW": "2030-01-01T00:00:00"})
     assert result.stats["linkcrawler/mentions/pages/not_modified"] == 1
     again = site.mention("/tagged.html")
     assert again["status"] == "unlinked" and again["last_checked"].year == 2030
+    # A new term was never looked for on that version of the page: it is read whole.
+    result = yield site.crawl(all="1", brand="Acme,Acme Corp,Acme Labs",
+                              settings={"LINKCRAWLER_NOW": "2031-01-01T00:00:00"})
+    assert result.stats["linkcrawler/mentions/pages_read"] == 1
+    assert "linkcrawler/mentions/pages/not_modified" not in result.stats
 
 
 @pytest_twisted.inlineCallbacks

@@ -31,6 +31,8 @@ class KnownMention:
     reclaimed_at: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: The terms the page was searched for when it was last read (what a 304 vouches for).
+    searched_terms: list[str] = field(default_factory=list)
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> KnownMention:
@@ -38,6 +40,7 @@ class KnownMention:
             id=doc["_id"], page_url=doc["page_url"], term=doc["term"], status=doc.get("status", "unlinked"),
             settled_status=doc.get("settled_status"), state_version=int(doc.get("state_version", 0)),
             reclaimed_at=doc.get("reclaimed_at"), etag=doc.get("etag"), last_modified=doc.get("last_modified"),
+            searched_terms=list(doc.get("searched_terms") or []),
         )
 
 

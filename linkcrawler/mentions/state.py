@@ -102,9 +102,12 @@ def plan_page(outcome: PageOutcome, history_length: int = 20) -> list[MentionUpd
                 "published": outcome.published, "etag": outcome.etag, "last_modified": outcome.last_modified,
                 "priority": mention_priority(outcome.authority, finding.prominence, finding.count),
             }
+        if outcome.kind == "read":
+            state["searched_terms"] = list(outcome.terms)
         elif outcome.kind == "read":
             status, reason = REMOVED, f"the page no longer mentions {term!r}"
-            state |= {"etag": outcome.etag, "last_modified": outcome.last_modified, "count": 0}
+            state |= {"etag": outcome.etag, "last_modified": outcome.last_modified, "count": 0,
+                      "searched_terms": list(outcome.terms)}
         elif outcome.kind == "page_gone":
             status, reason = PAGE_GONE, outcome.reason
         else:

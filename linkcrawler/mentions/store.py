@@ -28,7 +28,8 @@ MENTIONS = "mentions"
 
 #: Fields of a mention document the spider needs to plan a check.
 KNOWN_PROJECTION = {"page_url": 1, "term": 1, "status": 1, "settled_status": 1, "state_version": 1,
-                    "reclaimed_at": 1, "etag": 1, "last_modified": 1, "last_checked": 1}
+                    "reclaimed_at": 1, "etag": 1, "last_modified": 1, "last_checked": 1,
+                    "searched_terms": 1}
 
 
 def due_mentions_filter(terms: Iterable[str], now: datetime, interval: timedelta | None) -> dict[str, Any]:

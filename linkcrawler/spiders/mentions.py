@@ -379,11 +379,14 @@ class MentionsSpider(scrapy.Spider):
 
 
 def conditional_headers(known: list[KnownMention], terms: Iterable[str]) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since when every term was checked against one version of the page.
+    """If-None-Match / If-Modified-Since when every term was looked for in one version of the page.
 
-    A term never seen on the page must be looked for in the whole page: a 304 would say nothing of it.
+    A term the page was never searched for must be looked for in the whole page: a 304
+    would say nothing of it. The mentions of one page are read together, so they carry
+    the same validators and the same searched terms unless a run was cut short.
     """
-    if not known or {mention.term for mention in known} != set(terms):
+    searched = {term for mention in known for term in mention.searched_terms}
+    if not known or not set(terms) <= searched:
         return {}
     etags = {mention.etag for mention in known}
     modified = {mention.last_modified for mention in known}
