@@ -101,9 +101,8 @@ def plan_page(outcome: PageOutcome, history_length: int = 20) -> list[MentionUpd
                 "prominence": list(finding.prominence), "title": outcome.title, "author": outcome.author,
                 "published": outcome.published, "etag": outcome.etag, "last_modified": outcome.last_modified,
                 "priority": mention_priority(outcome.authority, finding.prominence, finding.count),
+                "searched_terms": list(outcome.terms),
             }
-        if outcome.kind == "read":
-            state["searched_terms"] = list(outcome.terms)
         elif outcome.kind == "read":
             status, reason = REMOVED, f"the page no longer mentions {term!r}"
             state |= {"etag": outcome.etag, "last_modified": outcome.last_modified, "count": 0,
