@@ -349,3 +349,19 @@ def test_demo_step(tmp_path: Path, mongo_uri: str, mongo_db_name: str, mongo_db:
     assert "3 all mention(s), best first:" in out
     assert "reclaimed " in out and "now a monitored backlink" in out
     assert mongo_db.link_events.count_documents({"type": "new", "reason": {"$regex": "^reclaimed mention"}}) == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_limit_and_exclusions(site: Site) -> None:
+    for i in range(5):
+        write(site.root, f"l/{i}.html", page(f"<p>Acme page {i}. {FILLER}</p>"))
+    write(site.root, "fruit.html", page(f"<p>An apple pie from the orchard. {FILLER}</p>"))
+    write(site.root, "phone.html", page(f"<p>Apple released a phone. {FILLER}</p>"))
+    urls = ",".join(site.url(f"/l/{i}.html") for i in range(5))
+    result = yield site.crawl(urls=urls, brand="Acme", limit="2")
+    assert result.stats["linkcrawler/mentions/pages_checked"] == 2
+    assert site.db.mentions.count_documents({}) == 2
+
+    yield site.crawl(urls=f"{site.url('/fruit.html')},{site.url('/phone.html')}", brand="Apple", exclude="pie,orchard")
+    assert site.statuses() == {**{k: v for k, v in site.statuses().items() if k[1] == "Acme"},
+                               ("/phone.html", "Apple"): "unlinked"}
