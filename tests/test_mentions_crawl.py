@@ -346,7 +346,7 @@ def test_demo_step(tmp_path: Path, mongo_uri: str, mongo_db_name: str, mongo_db:
     out = capfd.readouterr().out
     found = {doc["page_url"].rsplit("/", 1)[1]: doc["status"] for doc in mongo_db.mentions.find()}
     assert found == {"linked.html": "linked", "unlinked.html": "linked", "nofollow.html": "nofollow"}
-    assert "3 all mention(s), best first:" in out
+    assert "3 mention(s), best first:" in out
     assert "reclaimed " in out and "now a monitored backlink" in out
     assert mongo_db.link_events.count_documents({"type": "new", "reason": {"$regex": "^reclaimed mention"}}) == 1
 

@@ -38,7 +38,8 @@ class Command(StoreCommand):
             rows = load_listing(store.db, status, max(opts.limit, 0))
         except ValueError as exc:
             raise ConfigurationError(f"mentions: {exc}") from None
-        print(f"{len(rows)} {opts.status} mention(s), best first:")
+        which = "mention(s)" if status is None else f"{status} mention(s)"
+        print(f"{len(rows)} {which}, best first:")
         for row in rows:
             contact = row["contact_email"] or row["contact_name"] or "no contact known"
             places = ", ".join(row["prominence"] or []) or "text"
