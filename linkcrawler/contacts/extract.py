@@ -117,7 +117,7 @@ _FILE_SUFFIXES = frozenset({
     "json", "xml", "html", "htm", "php", "pdf", "woff", "woff2", "ttf", "eot", "mp4", "webm", "mp3", "zip",
 })
 _PLACEHOLDER_LOCALS = frozenset({"user", "username", "name", "email", "your", "you", "yourname", "firstname",
-                                 "first.last", "firstname.lastname", "someone", "me", "foo", "test"})
+                                 "first.last", "firstname.lastname", "someone", "foo", "test"})
 
 _LOCAL = r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_])?"
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -280,7 +280,7 @@ class _Found:
         if email is not None:
             email = email.strip().strip(".").lower()
             if not plausible_email(email):
-                email = None
+                return  # not an address: what came with it (a link's text) is no contact either
         if name is not None:
             name = squash(name, 100) or None
         if email is None and name is None:

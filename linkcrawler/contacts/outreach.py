@@ -286,7 +286,7 @@ class ThankYou:
                        reason=lost_reason(event))
 
 
-def _document_priority(doc: Mapping[str, Any], default: int) -> int:
+def document_priority(doc: Mapping[str, Any], default: int) -> int:
     for name in ("priority", "score"):
         value = doc.get(name)
         if isinstance(value, (int, float)):
@@ -306,7 +306,7 @@ class ReclaimMention:
 
     def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
         for mention in db[MENTIONS].find({"status": "unlinked", "reclaimed_at": None}):
-            priority = _document_priority(mention, settings.min_priority)
+            priority = document_priority(mention, settings.min_priority)
             if priority < settings.min_priority or not mention.get("page_url"):
                 continue
             said = squash(str(mention.get("matched_text") or mention.get("term") or ""), 80)
@@ -339,7 +339,7 @@ class BrokenLinkOffer:
 
     def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
         for opportunity in db[OPPORTUNITIES].find({"status": "open"}):
-            priority = _document_priority(opportunity, 0)
+            priority = document_priority(opportunity, 0)
             if priority < settings.min_priority or not opportunity.get("page_url"):
                 continue
             dead = opportunity.get("link_url") or "a dead page"
