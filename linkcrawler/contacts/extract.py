@@ -110,7 +110,7 @@ _RESERVED_DOMAINS = frozenset({
     "example.com", "example.org", "example.net", "example.edu", "domain.com", "email.com", "yourdomain.com",
     "yoursite.com", "company.com", "test.com", "sentry.io", "wixpress.com", "sentry-next.wixpress.com",
 })
-_RESERVED_SUFFIXES = ("example", "invalid", "localhost", "test", "local", "internal")
+_RESERVED_SUFFIXES = ("example", "invalid", "localhost", "localdomain", "test", "local", "internal", "lan")
 # File extensions that follow an "@" in asset names (logo@2x.png) and are no top-level domain.
 _FILE_SUFFIXES = frozenset({
     "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp", "ico", "tif", "tiff", "css", "js", "mjs", "map",
@@ -125,7 +125,7 @@ _EMAIL_RE = re.compile(rf"(?<![A-Za-z0-9._%+-])({_LOCAL})@({_DOMAIN})(?![A-Za-z0
 _HEX_RE = re.compile(r"^[0-9a-f]{16,}$")
 _OPEN = r"\s*[\[\(\{<]\s*"
 _CLOSE = r"\s*[\]\)\}>]\s*"
-_AT = rf"(?:{_OPEN}(?:at|@){_CLOSE}|\s+(?:AT|\[at\])\s+)"
+_AT = rf"(?:{_OPEN}(?:at|@){_CLOSE}|\s+(?-i:AT)\s+)"
 _DOT = rf"(?:{_OPEN}(?:dot|\.|punkt|point|punto){_CLOSE}|\.)"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _OBFUSCATED_RE = re.compile(
@@ -309,7 +309,8 @@ class _Found:
                 contact.role_address = is_role_address(contact.email)
                 if contact.role_address and not contact.role:
                     contact.role = contact.email.split("@", 1)[0].lower()
-            own_address = bool(contact.email) and registrable_domain(contact.email.split("@", 1)[1]) == self.domain
+            own_address = contact.email is not None and \
+                registrable_domain(contact.email.split("@", 1)[1]) == self.domain
             contact.confidence = confidence((s.method for s in contact.sources), own_page, own_address,
                                             contact.role_address)
             done.append(contact)
@@ -370,9 +371,9 @@ def _read_links(root: Any, base: str, found: _Found) -> None:
                 found.add(Method.MAILTO, email=address, name=name)
             continue
         if _CF_PATH in href and "#" in href:
-            address = decode_cfemail(href.rsplit("#", 1)[1])
-            if address:
-                found.add(Method.OBFUSCATED, email=address)
+            decoded = decode_cfemail(href.rsplit("#", 1)[1])
+            if decoded:
+                found.add(Method.OBFUSCATED, email=decoded)
             continue
         rel = (element.get("rel") or "").lower().split()
         if "author" in rel and element.tag == "a":
@@ -419,9 +420,13 @@ def _ld_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     if type_names & _LD_PEOPLE:
         yield data
     for key, value in data.items():
-        if key in ("author", "creator", "editor", "publisher") and isinstance(value, str):
-            yield {"@type": "Person", "name": value}
-        elif isinstance(value, (dict, list)):
+        if key in ("author", "creator", "editor") and isinstance(value, (str, list)):
+            for name in [value] if isinstance(value, str) else value:
+                if isinstance(name, str):
+                    yield {"@type": "Person", "name": name}
+        if isinstance(value, str):
+            continue
+        if isinstance(value, (dict, list)):
             yield from _ld_nodes(value, depth + 1)
 
 
@@ -430,8 +435,9 @@ def _ld_strings(value: Any) -> list[str]:
         return [value]
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
-    if isinstance(value, dict) and isinstance(value.get("@id") or value.get("url"), str):
-        return [value.get("@id") or value.get("url")]
+    if isinstance(value, dict):
+        reference = value.get("@id") or value.get("url")
+        return [reference] if isinstance(reference, str) else []
     return []
 
 
@@ -447,7 +453,8 @@ def _read_ld_node(node: dict[str, Any], base: str, found: _Found) -> None:
     profiles = [url for url in profiles if url.startswith(("http://", "https://"))]
     role = "organization" if organization else next(iter(_ld_strings(node.get("jobTitle"))), None)
     emails = [e.removeprefix("mailto:") for e in _ld_strings(node.get("email"))]
-    for point in node.get("contactPoint") or []:
+    points = node.get("contactPoint") or []
+    for point in points if isinstance(points, list) else [points]:
         if isinstance(point, dict):
             emails += [e.removeprefix("mailto:") for e in _ld_strings(point.get("email"))]
     if emails:
@@ -471,9 +478,9 @@ def _read_bylines(root: Any, base: str, found: _Found) -> None:
             continue
         if element.get("itemprop") != "author" and not _AUTHOR_CLASS_RE.search(element.get("class") or ""):
             continue
-        name_element = element.xpath('.//*[@itemprop="name"]')
-        text = _text(name_element[0]) if name_element else _text(element)
-        name = plausible_name(text)
+        # The name itself when it is marked up, else a part of the byline, else all of it.
+        parts = [*element.xpath('.//*[@itemprop="name"]'), *element.iterdescendants(), element]
+        name = next((n for n in (plausible_name(_text(p)) for p in parts if isinstance(p.tag, str)) if n), None)
         if name is None:
             continue
         profiles = [_absolute(base, a.get("href")) for a in element.iter("a") if a.get("href")]

@@ -151,7 +151,7 @@ def _convert(db: Database[Any], task: dict[str, Any], move: Move, entry: dict[st
              condition: dict[str, Any], now: datetime) -> bool:
     """Turn ``task`` into another kind; closed instead when its domain already has an open task of that kind."""
     assert move.kind is not None
-    converted = {
+    converted: dict[str, Any] = {
         "kind": move.kind, "status": move.status.value, "cause": move.cause.document(),
         "open_key": open_key(task["domain"], move.kind),
     }
