@@ -106,8 +106,9 @@ class Command(StoreCommand):
 
     @staticmethod
     def print_tasks(db: Any, tasks: Iterable[dict[str, Any]]) -> None:
-        rows = list(export_rows(db, list(tasks)))
-        for row in rows:
+        tasks = list(tasks)
+        rows = list(export_rows(db, tasks))
+        for task, row in zip(tasks, rows, strict=True):
             who = " ".join(part for part in (row["name"], f"<{row['email']}>" if row["email"] else "") if part)
             print(f"  {row['id']}  {row['status']:<11} {row['kind']:<18} priority {row['priority'] or 0:>3}  "
                   f"{printable(_short(row['domain'], 30))}  {printable(_short(who, 50)) or '(no contact yet)'}")
@@ -115,7 +116,18 @@ class Command(StoreCommand):
             print(f"      {printable(_short(row['reason'], 120))}")
             if row["follow_up_due"]:
                 print(f"      follow-up due {_when(row['follow_up_due'])}")
+            history = task.get("history") or []
+            if len(history) > 1:
+                print(f"      last: {printable(_short(_history_line(history[-1]), 120))}")
         if not rows:
             print("  none")
 
 
+def _history_line(entry: dict[str, Any]) -> str:
+    cause = entry.get("cause") or {}
+    why = f" ({cause.get('what')}: {cause.get('collection')} {cause.get('id')})" if cause else ""
+    by = "by the crawl" if entry.get("by") == "crawl" else "by hand"
+    note = f": {entry['note']}" if entry.get("note") else ""
+    kind = entry.get("kind")
+    moved = f"{kind['from']} -> {kind['to']}" if isinstance(kind, dict) else f"{entry.get('from')} -> {entry.get('to')}"
+    return f"{_when(entry.get('at'))} {moved} {by}{why}{note}"

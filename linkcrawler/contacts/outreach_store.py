@@ -136,6 +136,7 @@ def apply_move(db: Database[Any], move: Move, now: datetime) -> bool:
         update["$set"].update(_ending(move.status, now))
         update["$unset"] = {"open_key": ""}
     if move.kind is not None and move.kind != task["kind"]:
+        entry["kind"] = {"from": task["kind"], "to": move.kind}
         return _convert(db, task, move, entry, condition, now)
     return db[OUTREACH].update_one(condition, update).modified_count == 1
 
