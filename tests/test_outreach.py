@@ -171,6 +171,16 @@ def test_a_valuable_new_link_gets_a_thank_you_that_turns_into_a_reclaim_when_los
     assert web.tasks()[0]["status"] == "won"
 
 
+def test_a_loss_from_before_the_link_came_back_does_not_cancel_the_thanks(web: Web) -> None:
+    link = web.link("https://fan.org/post", authority=80, status="removed")
+    web.event(link, "lost", "removed", priority=85)
+    web.event(link, "recovered", "live")
+    sync_outreach(web.db, T0, SETTINGS)
+    sync_outreach(web.db, T0 + timedelta(days=1), SETTINGS)
+    (thanks,) = web.tasks()
+    assert thanks["kind"] == "thank_you" and thanks["status"] == "todo" and thanks["since_version"] == 3
+
+
 def test_a_thank_you_already_sent_stays_when_the_link_is_lost(web: Web) -> None:
     link = web.link("https://fan.org/post", authority=80)
     sync_outreach(web.db, T0, SETTINGS)

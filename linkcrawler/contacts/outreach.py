@@ -143,6 +143,8 @@ class Candidate:
     priority: int
     reason: str
     cause: Cause
+    since_version: int | None = None
+    """For a backlink: its ``state_version`` when the task was made; older events do not move the task."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +262,7 @@ class ThankYou:
         # Every backlink has its ``new`` event, ``<id>:0`` (backlinks/store.py): no need to read the events.
         for link in db[BACKLINKS].find({"status": Status.LIVE.value},
                                        {"source_url": 1, "target_url": 1, "authority": 1, "rel": 1,
-                                        "anchor_text": 1}):
+                                        "anchor_text": 1, "state_version": 1}):
             value = link_value(link.get("authority"), link.get("rel"))
             if value < settings.min_priority:
                 continue
@@ -270,6 +272,7 @@ class ThankYou:
                 target_url=link["target_url"], priority=value,
                 reason=f"the page links to {link['target_url']}" + (f' ("{anchor}")' if anchor else ""),
                 cause=Cause(EVENTS, event_key(link["_id"], 0), "new"),
+                since_version=int(link.get("state_version") or 0),
             )
 
     def moves(self, db: Database[Any], tasks: list[dict[str, Any]]) -> Iterator[Move]:
@@ -277,9 +280,10 @@ class ThankYou:
         if not unsent:
             return
         for event in db[EVENTS].find({"type": "lost", "backlink_id": {"$in": list(unsent)}}).sort("_id", 1):
-            task = unsent.pop(event["backlink_id"], None)
-            if task is None:
-                continue
+            task = unsent.get(event["backlink_id"])
+            if task is None or event_version(event["_id"]) <= int(task.get("since_version") or 0):
+                continue  # a loss from before the link was live again: the thanks are still due
+            del unsent[event["backlink_id"]]
             yield Move(task["_id"], TaskStatus.TODO, Cause(EVENTS, str(event["_id"]), "lost"),
                        "the link was lost before anyone thanked: ask for it back instead",
                        kind=ReclaimLostLink.name, priority=int(event.get("priority") or task.get("priority") or 0),

@@ -205,7 +205,7 @@ def _create(db: Database[Any], candidates: list[Candidate], now: datetime, setti
 
 def new_task(candidate: Candidate, now: datetime, contact: dict[str, Any] | None) -> dict[str, Any]:
     """The ``outreach`` document of a new task (status ``todo``)."""
-    return {
+    document = {
         "_id": task_id(candidate.kind, candidate.ref),
         "kind": candidate.kind,
         "ref": candidate.ref,
@@ -227,6 +227,9 @@ def new_task(candidate: Candidate, now: datetime, contact: dict[str, Any] | None
         "history": [_history(now, None, TaskStatus.TODO.value, "crawl", f"created: {candidate.reason}",
                              candidate.cause.document(), "created")],
     }
+    if candidate.since_version is not None:
+        document["since_version"] = candidate.since_version
+    return document
 
 
 def _fill_contacts(db: Database[Any]) -> int:

@@ -197,7 +197,8 @@ class ContactsSpider(scrapy.Spider):
     def follow_up(self, page_url: str, domain: str, links: list[tuple[str, str]],
                   start: bool = True) -> Iterator[scrapy.Request]:
         """After the start page answered (or failed): the site's contact pages, within its budget."""
-        visit = self.visits[domain]
+        # In a shared crawl (REDIS_URL) another worker may have sent the start page.
+        visit = self.visits.setdefault(domain, SiteVisit(domain, max(1, self.max_pages or 1), {page_url}))
         if start and not visit.followed_up:
             visit.followed_up = True
             wanted = contact_links(page_url, links, domain) + usual_pages(page_url)
