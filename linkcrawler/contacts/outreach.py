@@ -201,6 +201,9 @@ def event_version(event_id: str) -> int:
 
 
 _LOST = [status.value for status in LOST_STATUSES]
+#: What the moves read of an event. They scan the events of one type and pick their tasks' links:
+#: on the embedded server an ``$in`` of thousands of ids costs far more than that scan (measured).
+_EVENT_FIELDS = {"backlink_id": 1, "reason": 1, "priority": 1, "source_url": 1, "target_url": 1, "to_status": 1}
 
 
 class ReclaimLostLink:
@@ -220,8 +223,7 @@ class ReclaimLostLink:
                 latest[event["backlink_id"]] = event
         if not latest:
             return
-        still_lost = {doc["_id"] for doc in db[BACKLINKS].find(
-            {"_id": {"$in": list(latest)}, "status": {"$in": _LOST}}, {"_id": 1})}
+        still_lost = {doc["_id"] for doc in db[BACKLINKS].find({"status": {"$in": _LOST}}, {"_id": 1})}
         for link_id, event in latest.items():
             if link_id not in still_lost:
                 continue
@@ -235,8 +237,10 @@ class ReclaimLostLink:
         by_ref = {task["ref"]: task for task in tasks}
         if not by_ref:
             return
-        for event in db[EVENTS].find({"type": "recovered", "backlink_id": {"$in": list(by_ref)}}):
-            task = by_ref[event["backlink_id"]]
+        for event in db[EVENTS].find({"type": "recovered"}, _EVENT_FIELDS):
+            task = by_ref.get(event["backlink_id"])
+            if task is None:
+                continue
             if event_version(event["_id"]) <= event_version(str((task.get("cause") or {}).get("id", ""))):
                 continue  # a recovery from before the loss this task is about
             yield Move(task["_id"], TaskStatus.WON, Cause(EVENTS, str(event["_id"]), "recovered"),
@@ -260,7 +264,7 @@ class ThankYou:
 
     def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
         # Every backlink has its ``new`` event, ``<id>:0`` (backlinks/store.py): no need to read the events.
-        for link in db[BACKLINKS].find({"status": Status.LIVE.value},
+        for link in db[BACKLINKS].find(_worth_query(settings.min_priority),
                                        {"source_url": 1, "target_url": 1, "authority": 1, "rel": 1,
                                         "anchor_text": 1, "state_version": 1}):
             value = link_value(link.get("authority"), link.get("rel"))
@@ -279,7 +283,7 @@ class ThankYou:
         unsent = {task["ref"]: task for task in tasks if task["status"] == TaskStatus.TODO}
         if not unsent:
             return
-        for event in db[EVENTS].find({"type": "lost", "backlink_id": {"$in": list(unsent)}}).sort("_id", 1):
+        for event in db[EVENTS].find({"type": "lost"}, _EVENT_FIELDS).sort("_id", 1):
             task = unsent.get(event["backlink_id"])
             if task is None or event_version(event["_id"]) <= int(task.get("since_version") or 0):
                 continue  # a loss from before the link was live again: the thanks are still due
@@ -288,6 +292,19 @@ class ThankYou:
                        "the link was lost before anyone thanked: ask for it back instead",
                        kind=ReclaimLostLink.name, priority=int(event.get("priority") or task.get("priority") or 0),
                        reason=lost_reason(event))
+
+
+def _worth_query(min_priority: int) -> dict[str, Any]:
+    """Live links that can be worth ``min_priority`` (:func:`link_value`, checked exactly after).
+
+    A live link is followed, so its value is ``25 + 0.75 * authority`` (authority unknown: 50):
+    the server leaves out the links whose authority is too low, without sending them.
+    """
+    query: dict[str, Any] = {"status": Status.LIVE.value}
+    lowest = (min_priority - 1 - 100 * 0.25) / 0.75
+    if lowest > 0:
+        query["$or"] = [{"authority": {"$gte": lowest}}, {"authority": None}]
+    return query
 
 
 def document_priority(doc: Mapping[str, Any], default: int) -> int:

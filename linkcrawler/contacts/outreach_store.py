@@ -37,7 +37,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from linkcrawler import defaults
 from linkcrawler.contacts.lookup import best_contacts
@@ -53,6 +53,7 @@ from linkcrawler.contacts.outreach import (
     check_transition,
     describe,
 )
+from linkcrawler.store.writer import DUPLICATE_KEY
 from linkcrawler.web.text import squash
 
 logger = logging.getLogger(__name__)
@@ -179,28 +180,43 @@ def _create(db: Database[Any], candidates: list[Candidate], now: datetime, setti
             report: SyncReport) -> None:
     if not candidates:
         return
-    known = {(doc["kind"], doc["ref"]) for doc in db[OUTREACH].find(
-        {"ref": {"$in": sorted({c.ref for c in candidates})}}, {"kind": 1, "ref": 1})}
+    # One pass over the queue (far smaller than what feeds it) beats an $in of every candidate.
+    known = {(doc["kind"], doc["ref"]) for doc in db[OUTREACH].find({}, {"kind": 1, "ref": 1, "_id": 0})}
     fresh = [c for c in candidates if (c.kind, c.ref) not in known]
     if not fresh:
         return
     since = now - timedelta(days=settings.cooldown_days)
     cooling = set(db[OUTREACH].distinct("domain", {"contacted_at": {"$gte": since}}))
-    contacts = best_contacts(db, {c.domain for c in fresh})
+    taken = set(db[OUTREACH].distinct("open_key", {"open_key": {"$exists": True}}))
     fresh.sort(key=lambda c: (-c.priority, c.kind, c.ref))
+    chosen: list[Candidate] = []
     for candidate in fresh:
         if candidate.domain in cooling:
             report.held_cooldown += 1
-            continue
-        document = new_task(candidate, now, contacts.get(candidate.domain))
-        try:
-            db[OUTREACH].insert_one(document)
-        except DuplicateKeyError as exc:
-            if "open_key" in str(exc):
+        elif open_key(candidate.domain, candidate.kind) in taken:
+            report.held_open += 1
+        else:
+            taken.add(open_key(candidate.domain, candidate.kind))
+            chosen.append(candidate)
+    if not chosen:
+        return
+    contacts = best_contacts(db, {c.domain for c in chosen})
+    documents = [new_task(c, now, contacts.get(c.domain)) for c in chosen]
+    refused: set[int] = set()
+    try:
+        db[OUTREACH].insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        # Another sync got there first (the same task, or an open ask of the domain): the database decides.
+        for error in exc.details.get("writeErrors", []):
+            if error.get("code") != DUPLICATE_KEY:
+                raise
+            refused.add(error["index"])
+            if "open_key" in str(error.get("keyPattern") or error.get("errmsg", "")):
                 report.held_open += 1
-            continue
-        report.created += 1
-        report.created_ids.append(document["_id"])
+    for index, document in enumerate(documents):
+        if index not in refused:
+            report.created += 1
+            report.created_ids.append(document["_id"])
 
 
 def new_task(candidate: Candidate, now: datetime, contact: dict[str, Any] | None) -> dict[str, Any]:
@@ -233,10 +249,12 @@ def new_task(candidate: Candidate, now: datetime, contact: dict[str, Any] | None
 
 
 def _fill_contacts(db: Database[Any]) -> int:
-    missing = list(db[OUTREACH].find({"status": {"$in": _OPEN}, "contact_id": None}, {"domain": 1}))
-    if not missing:
+    # Only the domains that have contacts at all: most tasks wait for a contacts crawl.
+    known = set(db["contacts"].distinct("domain"))
+    if not known:
         return 0
-    contacts = best_contacts(db, {task["domain"] for task in missing})
+    missing = list(db[OUTREACH].find({"status": {"$in": _OPEN}, "contact_id": None}, {"domain": 1}))
+    contacts = best_contacts(db, {task["domain"] for task in missing} & known)
     filled = 0
     for task in missing:
         contact = contacts.get(task["domain"])
