@@ -16,11 +16,13 @@ from linkcrawler.backlinks.items import backlink_id
 from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.contacts.store import contact_id
 from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.extensions.outreach import OutreachSync
 from linkcrawler.spiders.backlinks import BacklinksSpider
 from linkcrawler.spiders.contacts import ContactsSpider
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
-from tests.crawling import run_spider
+from tests.aio import asyncio_test
+from tests.crawling import crawl_settings, run_spider
 from tests.fixtures.web import MockServerFactory
 from tests.mockserver import MockServer
 
@@ -230,3 +232,12 @@ def test_the_sync_can_be_turned_off(site_dir: Path, mockserver: MockServer, mong
                                        "LINKCRAWLER_OUTREACH_SYNC": False}, all="1")
     assert mongo_db.link_events.count_documents({"type": "lost"}) == 1
     assert mongo_db.outreach.count_documents({}) == 0
+
+
+@asyncio_test
+async def test_a_sync_that_fails_never_fails_the_crawl(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    settings = crawl_settings({"MONGO_URI": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200",
+                               "MONGO_CONNECT_TIMEOUT": 0.3, "LINKCRAWLER_DATA_DIR": str(tmp_path)})
+    extension = OutreachSync(settings)
+    await extension.spider_closed(BacklinksSpider(), "finished")
+    assert "outreach: the queue was not updated (the next sync will do it)" in caplog.text

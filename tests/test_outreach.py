@@ -271,3 +271,13 @@ def test_marks_follow_the_pipeline_and_set_follow_up_due(web: Web) -> None:
     assert [h["to"] for h in closed["history"]] == ["todo", "contacted", "followed_up", "replied", "won"]
     with pytest.raises(InvalidTransition, match="final"):
         mark_task(web.db, task["_id"], "todo", T0, 7)
+
+
+def test_a_malformed_document_of_one_kind_does_not_stop_the_others(web: Web) -> None:
+    web.db.mentions.insert_one({"page_url": 42, "status": "unlinked", "reclaimed_at": None})
+    link = web.link("https://site.org/a", authority=90)
+    web.event(link, "lost", "removed", priority=93)
+    report = sync_outreach(web.db, T0, SETTINGS)
+    assert report.created == 1 and web.tasks()[0]["kind"] == "reclaim_lost_link"
+    assert len(report.errors) == 1 and report.errors[0].startswith("reclaim_mention candidates: ")
+    assert "failed: reclaim_mention candidates" in report.summary()

@@ -28,6 +28,7 @@ Times come from the caller (``linkcrawler.clock``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
@@ -37,7 +38,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from linkcrawler import defaults
 from linkcrawler.contacts.lookup import best_contacts
@@ -95,11 +96,14 @@ class SyncReport:
     """Candidates not created: their domain was contacted within the cooldown."""
     contacts_filled: int = 0
     created_ids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Kinds whose moves or candidates could not be read (the others went on)."""
 
     def summary(self) -> str:
-        return (f"{self.created} task(s) created, {self.moved} moved, held back: {self.held_open} "
+        text = (f"{self.created} task(s) created, {self.moved} moved, held back: {self.held_open} "
                 f"(an open ask of the same kind for the domain), {self.held_cooldown} (domain contacted "
                 f"within the cooldown)")
+        return text + "".join(f"; failed: {error}" for error in self.errors)
 
 
 def sync_outreach(db: Database[Any], now: datetime, settings: OutreachSettings | Any) -> SyncReport:
@@ -109,15 +113,31 @@ def sync_outreach(db: Database[Any], now: datetime, settings: OutreachSettings |
     report = SyncReport()
     for kind in KINDS.values():
         tasks = list(db[OUTREACH].find({"kind": kind.name, "status": {"$in": _OPEN}}))
-        for move in kind.moves(db, tasks):
-            if apply_move(db, move, now):
-                report.moved += 1
-    candidates = [candidate for kind in KINDS.values() for candidate in kind.candidates(db, settings)]
+        with _isolated(kind.name, "moves", report):
+            for move in kind.moves(db, tasks):
+                if apply_move(db, move, now):
+                    report.moved += 1
+    candidates: list[Candidate] = []
+    for kind in KINDS.values():
+        with _isolated(kind.name, "candidates", report):
+            candidates.extend(kind.candidates(db, settings))
     _create(db, candidates, now, settings, report)
     report.contacts_filled = _fill_contacts(db)
     if report.created or report.moved:
         logger.info("outreach: %s", report.summary())
     return report
+
+
+@contextlib.contextmanager
+def _isolated(kind: str, part: str, report: SyncReport) -> Iterator[None]:
+    """One kind's broken input (a malformed document another tool wrote) does not stop the others."""
+    try:
+        yield
+    except PyMongoError:
+        raise  # the database itself: nothing else will work either
+    except Exception as exc:
+        report.errors.append(f"{kind} {part}: {type(exc).__name__}: {squash(str(exc), 200)}")
+        logger.warning("outreach: the %s of %s failed and were skipped: %r", part, kind, exc)
 
 
 def _history(now: datetime, from_status: str | None, to_status: str, by: str, note: str,
