@@ -23,7 +23,7 @@ from linkcrawler import defaults
 from linkcrawler.clock import Clock
 from linkcrawler.contacts.outreach_store import SyncReport, outreach_settings, sync_outreach
 from linkcrawler.store import open_store
-from linkcrawler.store.connection import writes_to_store
+from linkcrawler.store.connection import STORE_UNAVAILABLE, writes_to_store
 from linkcrawler.store.indexes import ensure_indexes
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ class OutreachSync:
         return extension
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        if spider.name not in self.spiders:
-            return
+        if spider.name not in self.spiders or reason == STORE_UNAVAILABLE:
+            return  # nothing of ours to follow, or no store to follow it in
         try:
             report = await run_in_thread(self.sync)
         except Exception as exc:  # the queue must never fail the crawl that fed it
