@@ -157,6 +157,19 @@ def test_a_gone_page_still_leads_to_the_sites_contact_page(site_dir: Path, mocks
     assert found["email"] == "owner@shop.co.uk" and found["domain"] == "127.0.0.1"
 
 
+def test_domains_and_urls_name_the_sites(tmp_path: Path) -> None:
+    sites = ContactsSpider._domain_sites("Blog.Example.co.uk, http://127.0.0.1:8080/start,")
+    assert [(s.domain, s.start_url) for s in sites] == [
+        ("example.co.uk", "https://blog.example.co.uk/"), ("127.0.0.1", "http://127.0.0.1:8080/start")]
+    with pytest.raises(ConfigurationError, match="'exa mple.com' is not a domain"):
+        ContactsSpider._domain_sites("exa mple.com")
+    listing = tmp_path / "links.csv"
+    listing.write_text("Referring page URL,Domain rating\nhttps://www.site.org/post,50\nnot a url,1\n")
+    spider = ContactsSpider(urls=str(listing))
+    assert [(s.domain, s.start_url) for s in spider._read_urls(str(listing))] == [
+        ("site.org", "https://www.site.org/post")]
+
+
 def test_arguments_are_checked_before_the_crawl() -> None:
     with pytest.raises(ConfigurationError, match="give -a from="):
         ContactsSpider()

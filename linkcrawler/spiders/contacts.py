@@ -25,6 +25,7 @@ failure classifier, and the site's other pages are still tried.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,10 @@ from linkcrawler.web.text import printable
 from linkcrawler.web.urls import host_of, normalize_url, registrable_domain
 
 logger = logging.getLogger(__name__)
+
+
+#: A host name (IDNs arrive punycoded), an IPv4 or an IPv6 address.
+_HOST_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*|[0-9a-f:.]*:[0-9a-f:.]*")
 
 
 def _choice(value: Any) -> str:
@@ -169,6 +174,8 @@ class ContactsSpider(scrapy.Spider):
             try:
                 url = normalize_url(raw if "://" in raw else f"https://{raw}/")
             except ValueError:
+                url = ""
+            if not _HOST_RE.fullmatch(host_of(url)):
                 raise ConfigurationError(f"contacts: -a domains: {raw!r} is not a domain") from None
             sites.append(Site(registrable_domain(host_of(url)), url))
         return sites
