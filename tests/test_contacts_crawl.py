@@ -161,7 +161,7 @@ def test_domains_and_urls_name_the_sites(tmp_path: Path) -> None:
     sites = ContactsSpider._domain_sites("Blog.Example.co.uk, http://127.0.0.1:8080/start,")
     assert [(s.domain, s.start_url) for s in sites] == [
         ("example.co.uk", "https://blog.example.co.uk/"), ("127.0.0.1", "http://127.0.0.1:8080/start")]
-    with pytest.raises(ConfigurationError, match="'exa mple.com' is not a domain"):
+    with pytest.raises(ConfigurationError, match=r"'exa mple\.com' is not a domain"):
         ContactsSpider._domain_sites("exa mple.com")
     listing = tmp_path / "links.csv"
     listing.write_text("Referring page URL,Domain rating\nhttps://www.site.org/post,50\nnot a url,1\n")
