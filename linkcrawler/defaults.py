@@ -109,6 +109,8 @@ LINKCRAWLER_OUTREACH_MIN_PRIORITY = 50
 LINKCRAWLER_OUTREACH_COOLDOWN_DAYS = 90.0
 #: A follow-up is due this many days after a task is marked contacted (or followed up).
 LINKCRAWLER_FOLLOW_UP_DAYS = 7.0
+#: A new link gets a thank-you task while it was first seen at most this many days ago.
+LINKCRAWLER_THANK_YOU_DAYS = 30.0
 #: Create and move outreach tasks when a backlinks, mentions, prospects or contacts crawl ends.
 LINKCRAWLER_OUTREACH_SYNC = True
 #: Pages fetched per site by ``scrapy crawl contacts`` (the page itself, then contact/about/team pages).

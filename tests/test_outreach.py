@@ -35,8 +35,9 @@ class Web:
         self.db = db
         ensure_indexes(db)
 
-    def link(self, source: str, authority: float = 80, status: str = "live") -> str:
-        _, failed = write_batch(self.db, new_backlink_ops(source, OUR, T0, "test import", authority=authority))
+    def link(self, source: str, authority: float = 80, status: str = "live", first_seen: datetime = T0) -> str:
+        _, failed = write_batch(self.db, new_backlink_ops(source, OUR, T0, "test import", authority=authority,
+                                                          first_seen=first_seen))
         assert not failed
         link_id = backlink_id(source, OUR)
         self.db.backlinks.update_one({"_id": link_id}, {"$set": {"status": status, "state_version": 1}})
@@ -179,6 +180,14 @@ def test_a_loss_from_before_the_link_came_back_does_not_cancel_the_thanks(web: W
     sync_outreach(web.db, T0 + timedelta(days=1), SETTINGS)
     (thanks,) = web.tasks()
     assert thanks["kind"] == "thank_you" and thanks["status"] == "todo" and thanks["since_version"] == 3
+
+
+def test_no_thanks_for_a_link_that_is_not_new(web: Web) -> None:
+    web.link("https://old.org/post", authority=90, first_seen=T0 - timedelta(days=400))  # an import of old links
+    fresh = web.link("https://fresh.org/post", authority=90, first_seen=T0 - timedelta(days=29))
+    sync_outreach(web.db, T0, SETTINGS)
+    assert [t["ref"] for t in web.tasks()] == [fresh]
+    assert sync_outreach(web.db, T0 + timedelta(days=40), SETTINGS).created == 0
 
 
 def test_a_thank_you_already_sent_stays_when_the_link_is_lost(web: Web) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -116,6 +116,7 @@ class OutreachSettings:
     min_priority: int = 50
     cooldown_days: float = 90.0
     follow_up_days: float = 7.0
+    thank_you_days: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ class Kind(Protocol):
     #: What the ask is, in words, for a listing and the mail-merge CSV.
     label: str
 
-    def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterable[Candidate]:
+    def candidates(self, db: Database[Any], settings: OutreachSettings, now: datetime) -> Iterable[Candidate]:
         """What deserves a task now (tasks that exist already are left out by the sync)."""
         ...
 
@@ -215,7 +216,7 @@ class ReclaimLostLink:
     name = "reclaim_lost_link"
     label = "ask to restore a lost link"
 
-    def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
+    def candidates(self, db: Database[Any], settings: OutreachSettings, now: datetime) -> Iterator[Candidate]:
         latest: dict[str, dict[str, Any]] = {}
         for event in db[EVENTS].find({"type": "lost", "priority": {"$gte": settings.min_priority}}):
             known = latest.get(event["backlink_id"])
@@ -255,6 +256,10 @@ def lost_reason(event: Mapping[str, Any]) -> str:
 class ThankYou:
     """A valuable new link (a ``new`` event whose link is live and worth at least the threshold): say thanks.
 
+    Only while the link is new: first seen (by an import's "First seen", else when
+    linkcrawler first saw it) within ``LINKCRAWLER_THANK_YOU_DAYS``. Importing a
+    profile of links that are years old thanks nobody for them.
+
     A thank-you nobody has sent yet (``todo``) whose link is then lost turns into a
     ``reclaim_lost_link`` (or is closed, when the domain already has an open one).
     """
@@ -262,9 +267,10 @@ class ThankYou:
     name = "thank_you"
     label = "thank for a new link"
 
-    def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
+    def candidates(self, db: Database[Any], settings: OutreachSettings, now: datetime) -> Iterator[Candidate]:
         # Every backlink has its ``new`` event, ``<id>:0`` (backlinks/store.py): no need to read the events.
-        for link in db[BACKLINKS].find(_worth_query(settings.min_priority),
+        since = now - timedelta(days=settings.thank_you_days)
+        for link in db[BACKLINKS].find(_worth_query(settings.min_priority, since),
                                        {"source_url": 1, "target_url": 1, "authority": 1, "rel": 1,
                                         "anchor_text": 1, "state_version": 1}):
             value = link_value(link.get("authority"), link.get("rel"))
@@ -294,13 +300,14 @@ class ThankYou:
                        reason=lost_reason(event))
 
 
-def _worth_query(min_priority: int) -> dict[str, Any]:
-    """Live links that can be worth ``min_priority`` (:func:`link_value`, checked exactly after).
+def _worth_query(min_priority: int, since: datetime) -> dict[str, Any]:
+    """Live links first seen since ``since`` that can be worth ``min_priority`` (:func:`link_value`,
+    checked exactly after).
 
     A live link is followed, so its value is ``25 + 0.75 * authority`` (authority unknown: 50):
     the server leaves out the links whose authority is too low, without sending them.
     """
-    query: dict[str, Any] = {"status": Status.LIVE.value}
+    query: dict[str, Any] = {"status": Status.LIVE.value, "first_seen": {"$gte": since}}
     lowest = (min_priority - 1 - 100 * 0.25) / 0.75
     if lowest > 0:
         query["$or"] = [{"authority": {"$gte": lowest}}, {"authority": None}]
@@ -325,7 +332,7 @@ class ReclaimMention:
     name = "reclaim_mention"
     label = "ask to link a mention"
 
-    def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
+    def candidates(self, db: Database[Any], settings: OutreachSettings, now: datetime) -> Iterator[Candidate]:
         for mention in db[MENTIONS].find({"status": "unlinked", "reclaimed_at": None}):
             priority = document_priority(mention, settings.min_priority)
             if priority < settings.min_priority or not mention.get("page_url"):
@@ -358,7 +365,7 @@ class BrokenLinkOffer:
     name = "broken_link_offer"
     label = "offer a replacement for a dead link"
 
-    def candidates(self, db: Database[Any], settings: OutreachSettings) -> Iterator[Candidate]:
+    def candidates(self, db: Database[Any], settings: OutreachSettings, now: datetime) -> Iterator[Candidate]:
         for opportunity in db[OPPORTUNITIES].find({"status": "open"}):
             priority = document_priority(opportunity, 0)
             if priority < settings.min_priority or not opportunity.get("page_url"):
@@ -420,6 +427,4 @@ def describe(task: Mapping[str, Any]) -> str:
 
 
 def follow_up_due(at: datetime, days: float) -> datetime:
-    from datetime import timedelta
-
     return at + timedelta(days=days)

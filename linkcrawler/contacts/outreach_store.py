@@ -72,6 +72,7 @@ def outreach_settings(settings: Any) -> OutreachSettings:
         cooldown_days=settings.getfloat("LINKCRAWLER_OUTREACH_COOLDOWN_DAYS",
                                         defaults.LINKCRAWLER_OUTREACH_COOLDOWN_DAYS),
         follow_up_days=settings.getfloat("LINKCRAWLER_FOLLOW_UP_DAYS", defaults.LINKCRAWLER_FOLLOW_UP_DAYS),
+        thank_you_days=settings.getfloat("LINKCRAWLER_THANK_YOU_DAYS", defaults.LINKCRAWLER_THANK_YOU_DAYS),
     )
 
 
@@ -120,7 +121,7 @@ def sync_outreach(db: Database[Any], now: datetime, settings: OutreachSettings |
     candidates: list[Candidate] = []
     for kind in KINDS.values():
         with _isolated(kind.name, "candidates", report):
-            candidates.extend(kind.candidates(db, settings))
+            candidates.extend(kind.candidates(db, settings, now))
     _create(db, candidates, now, settings, report)
     report.contacts_filled = _fill_contacts(db)
     if report.created or report.moved:

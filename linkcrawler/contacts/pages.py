@@ -13,13 +13,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pymongo.database import Database
 
-from linkcrawler.backlinks.status import LOST_STATUSES, Status
-from linkcrawler.contacts.outreach import OutreachSettings, document_priority, domain_of, link_value
+from linkcrawler.contacts.outreach import OutreachSettings, ThankYou, document_priority, domain_of
 from linkcrawler.web.urls import host_of
 
 __all__ = ["FROM_CHOICES", "USUAL_PATHS", "Site", "contact_links", "contact_score", "origin_of", "sites_from"]
@@ -94,15 +94,11 @@ class Site:
     start_url: str
 
 
-_LOST = [status.value for status in LOST_STATUSES]
-
-
-def sites_from(db: Database[Any], source: str, settings: OutreachSettings) -> Iterator[Site]:
+def sites_from(db: Database[Any], source: str, settings: OutreachSettings, now: datetime) -> Iterator[Site]:
     """The sites behind the items of ``source`` at or above the outreach threshold, one per domain.
 
     - ``backlinks``: links whose ``priority`` (lost or degraded links) is at or above
-      it, and live links worth at least it (:func:`~linkcrawler.contacts.outreach.link_value`):
-      the ones that get a ``reclaim_lost_link`` or ``thank_you`` task;
+      it, and the new live links worth a ``thank_you`` (:class:`~linkcrawler.contacts.outreach.ThankYou`);
     - ``mentions``: unlinked mentions (``priority``, else ``score``, when they have one);
     - ``opportunities``: open opportunities whose ``score`` is at or above it.
 
@@ -119,13 +115,11 @@ def sites_from(db: Database[Any], source: str, settings: OutreachSettings) -> It
 
     threshold = settings.min_priority
     if source == "backlinks":
-        for doc in db["backlinks"].find({"$or": [{"priority": {"$gte": threshold}}, {"status": Status.LIVE.value}]},
-                                        {"source_url": 1, "priority": 1, "status": 1, "authority": 1, "rel": 1}):
-            priority = int(doc.get("priority") or 0)
-            if doc.get("status") == Status.LIVE.value:
-                priority = max(priority, link_value(doc.get("authority"), doc.get("rel")))
-            if priority >= threshold:
-                offer(doc.get("source_url"), priority)
+        for doc in db["backlinks"].find({"priority": {"$gte": threshold}}, {"source_url": 1, "priority": 1}):
+            offer(doc.get("source_url"), int(doc["priority"]))
+        # The new links worth a thank-you, as the queue picks them.
+        for candidate in ThankYou().candidates(db, settings, now):
+            offer(candidate.page_url, candidate.priority)
     elif source == "mentions":
         for doc in db["mentions"].find({"status": "unlinked"}):
             priority = document_priority(doc, threshold)

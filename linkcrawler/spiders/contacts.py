@@ -143,7 +143,8 @@ class ContactsSpider(scrapy.Spider):
             store: Store = await run_in_thread(open_store, self.settings)
             try:
                 settings = outreach_settings(self.settings)
-                found += await run_in_thread(lambda: list(sites_from(store.db, self.source or "", settings)))
+                now = self.clock.now()
+                found += await run_in_thread(lambda: list(sites_from(store.db, self.source or "", settings, now)))
             finally:
                 await run_in_thread(store.close)
         if self.urls:
