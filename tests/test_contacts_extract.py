@@ -87,11 +87,13 @@ def test_bylines_and_rel_author() -> None:
         '<span itemprop="author" itemscope><span itemprop="name">Lee Chang</span></span>'
         '<a rel="author" href="/people/rosa">Rosa Parks</a>'
         '<p class="author-bio">Written by <b>Ada Lovelace</b> <a href="https://github.com/jvn">code</a></p>'
+        '<div class="byline">By <a href="/authors/bo-li/">Bo Li</a> in <a href="/category/news/">News</a></div>'
     )
     assert methods(contacts["name:mark twain"]) == {"byline"}
     assert methods(contacts["name:lee chang"]) == {"byline"}
     assert contacts["name:rosa parks"].profiles == ["https://www.blog.org/people/rosa"]
     assert contacts["name:ada lovelace"].profiles == ["https://github.com/jvn"]
+    assert contacts["name:bo li"].profiles == ["https://www.blog.org/authors/bo-li/"]
 
 
 def test_bylines_that_are_not_names() -> None:

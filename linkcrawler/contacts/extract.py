@@ -107,8 +107,8 @@ PROFILE_HOSTS = frozenset({
 
 # Reserved for documentation (RFC 2606/6761) or never a real mailbox.
 _RESERVED_DOMAINS = frozenset({
-    "example.com", "example.org", "example.net", "example.edu", "domain.com", "email.com", "yourdomain.com",
-    "yoursite.com", "company.com", "test.com", "sentry.io", "wixpress.com", "sentry-next.wixpress.com",
+    "example.com", "example.org", "example.net", "example.edu", "domain.com", "yourdomain.com",
+    "yoursite.com", "test.com", "sentry.io", "wixpress.com", "sentry-next.wixpress.com",
 })
 _RESERVED_SUFFIXES = ("example", "invalid", "localhost", "localdomain", "test", "local", "internal", "lan")
 # File extensions that follow an "@" in asset names (logo@2x.png) and are no top-level domain.
@@ -137,6 +137,8 @@ _BY_RE = re.compile(r"^\s*(?:by|von|par|por|door|di|da|av|af|przez|autor(?:in)?|
                     re.IGNORECASE)
 _NAME_TOKEN_RE = re.compile(r"^[^\W\d_][\w'’.-]*$")
 _CF_PATH = "/cdn-cgi/l/email-protection"
+_PROFILE_PATH_RE = re.compile(r"/(?:author|authors|autor|autoren|auteur|people|team|staff|profile|profiles|users?|"
+                              r"members?|about|~)[/-]", re.IGNORECASE)
 _SKIPPED_TAGS = frozenset({"script", "style", "code", "pre", "textarea", "noscript", "template", "kbd", "samp"})
 _AUTHOR_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:byline|author|author-name|autor|auteur|writer)(?:$|[\s_-])",
                               re.IGNORECASE)
@@ -233,11 +235,7 @@ def decode_cfemail(encoded: str) -> str | None:
 def find_obfuscated(text: str) -> Iterator[str]:
     """Addresses written for people only: ``jane [at] example [dot] com`` and kin."""
     for match in _OBFUSCATED_RE.finditer(text):
-        local, domain = match.group(1), _DOT_RE.sub(".", match.group(2))
-        whole = match.group(0)
-        if "@" in whole and "[" not in whole and "(" not in whole and "{" not in whole and "<" not in whole:
-            continue  # a plain address: the text reader's
-        yield f"{local}@{domain}"
+        yield f"{match.group(1)}@{_DOT_RE.sub('.', match.group(2))}"
 
 
 def confidence(methods: Iterable[str], own_page: bool, own_address: bool, role_address: bool) -> float:
@@ -260,11 +258,13 @@ def is_role_address(email: str) -> bool:
 
 
 def is_profile_url(url: str) -> bool:
+    """Whether ``url`` is someone's page: a social profile, or an author or team page of a site."""
     host = host_of(url)
     if not host:
         return False
-    domain = registrable_domain(host)
-    return domain in PROFILE_HOSTS or host in PROFILE_HOSTS or host.startswith("mastodon.")
+    if registrable_domain(host) in PROFILE_HOSTS or host in PROFILE_HOSTS or host.startswith("mastodon."):
+        return True
+    return _PROFILE_PATH_RE.search(urlsplit(url).path) is not None
 
 
 class _Found:
@@ -483,9 +483,9 @@ def _read_bylines(root: Any, base: str, found: _Found) -> None:
         name = next((n for n in (plausible_name(_text(p)) for p in parts if isinstance(p.tag, str)) if n), None)
         if name is None:
             continue
+        # A byline's links: the author's pages, and often the date's or the category's (not profiles).
         profiles = [_absolute(base, a.get("href")) for a in element.iter("a") if a.get("href")]
-        found.add(Method.BYLINE, name=name,
-                  profiles=[url for url in profiles if url.startswith(("http://", "https://"))])
+        found.add(Method.BYLINE, name=name, profiles=[url for url in profiles if url and is_profile_url(url)])
 
 
 def _visible_texts(element: Any) -> Iterator[str]:
