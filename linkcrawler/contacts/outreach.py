@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bson import ObjectId
 from pymongo.database import Database
 
 from linkcrawler.backlinks.events import event_key, lost_priority
@@ -69,14 +70,13 @@ class TaskStatus(StrEnum):
 
 OPEN_STATUSES = frozenset({TaskStatus.TODO, TaskStatus.CONTACTED, TaskStatus.FOLLOWED_UP, TaskStatus.REPLIED})
 FINAL_STATUSES = frozenset({TaskStatus.WON, TaskStatus.DECLINED, TaskStatus.CLOSED})
-_ENDINGS = frozenset({TaskStatus.WON, TaskStatus.DECLINED, TaskStatus.CLOSED})
 
 #: What a person may mark, from each status. A second follow-up is ``followed_up`` again.
 MANUAL_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = {
-    TaskStatus.TODO: frozenset({TaskStatus.CONTACTED}) | _ENDINGS,
-    TaskStatus.CONTACTED: frozenset({TaskStatus.FOLLOWED_UP, TaskStatus.REPLIED}) | _ENDINGS,
-    TaskStatus.FOLLOWED_UP: frozenset({TaskStatus.FOLLOWED_UP, TaskStatus.REPLIED}) | _ENDINGS,
-    TaskStatus.REPLIED: _ENDINGS,
+    TaskStatus.TODO: frozenset({TaskStatus.CONTACTED}) | FINAL_STATUSES,
+    TaskStatus.CONTACTED: frozenset({TaskStatus.FOLLOWED_UP, TaskStatus.REPLIED}) | FINAL_STATUSES,
+    TaskStatus.FOLLOWED_UP: frozenset({TaskStatus.FOLLOWED_UP, TaskStatus.REPLIED}) | FINAL_STATUSES,
+    TaskStatus.REPLIED: FINAL_STATUSES,
     TaskStatus.WON: frozenset(),
     TaskStatus.DECLINED: frozenset(),
     TaskStatus.CLOSED: frozenset(),
@@ -397,8 +397,6 @@ class BrokenLinkOffer:
 
 def _maybe_object_id(ref: str) -> Any:
     """A ref as the ``_id`` it was made from: other collections may key by ObjectId or by string."""
-    from bson import ObjectId
-
     return ObjectId(ref) if ObjectId.is_valid(ref) else ref
 
 
@@ -424,7 +422,3 @@ def task_label(task: Mapping[str, Any]) -> str:
 def describe(task: Mapping[str, Any]) -> str:
     """The reason for the ask, in words (mail-merge CSV, listings)."""
     return f"{task_label(task)}: {task.get('reason') or ''}".rstrip(": ")
-
-
-def follow_up_due(at: datetime, days: float) -> datetime:
-    return at + timedelta(days=days)

@@ -43,6 +43,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from linkcrawler import defaults
 from linkcrawler.contacts.lookup import best_contacts
 from linkcrawler.contacts.outreach import (
+    FINAL_STATUSES,
     KINDS,
     OPEN_STATUSES,
     OUTREACH,
@@ -154,7 +155,7 @@ def apply_move(db: Database[Any], move: Move, now: datetime) -> bool:
     entry = _history(now, task["status"], move.status.value, "crawl", move.note, move.cause.document(), move.key)
     update: dict[str, Any] = {"$set": {"status": move.status.value}, "$push": {"history": entry}}
     condition = {"_id": move.task_id, "status": task["status"], "history.key": {"$ne": move.key}}
-    if move.status in (TaskStatus.WON, TaskStatus.DECLINED, TaskStatus.CLOSED):
+    if move.status in FINAL_STATUSES:
         update["$set"].update(_ending(move.status, now))
         update["$unset"] = {"open_key": ""}
     if move.kind is not None and move.kind != task["kind"]:
@@ -307,7 +308,7 @@ def mark_task(db: Database[Any], identifier: str, status: str, now: datetime, fo
     update: dict[str, Any] = {"$set": fields,
                               "$push": {"history": _history(now, task["status"], target.value, "hand", text, None,
                                                             f"hand:{len(task.get('history') or [])}")}}
-    if target in (TaskStatus.WON, TaskStatus.DECLINED, TaskStatus.CLOSED):
+    if target in FINAL_STATUSES:
         fields.update(_ending(target, now))
         update["$unset"] = {"open_key": ""}
     if text:
