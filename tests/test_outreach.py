@@ -237,7 +237,8 @@ def test_an_unlinked_mention_gets_a_task_won_when_reclaimed(web: Web) -> None:
 
 
 def test_an_open_opportunity_gets_an_offer_won_when_the_page_links_to_us(web: Web) -> None:
-    web.db.opportunities.insert_one({"_id": "opp1", "page_url": "https://res.org/links", "page_domain": "res.org",
+    # Keyed by a 24-hex string, as a derived id is: not to be mistaken for an ObjectId.
+    web.db.opportunities.insert_one({"_id": "a00adc8931e8a021558683db", "page_url": "https://res.org/links", "page_domain": "res.org",
                                      "link_url": "https://dead.org/guide", "broken_reason": "http_404",
                                      "suggested_target": "https://our.example.net/guide", "score": 77,
                                      "status": "open"})
@@ -247,11 +248,22 @@ def test_an_open_opportunity_gets_an_offer_won_when_the_page_links_to_us(web: We
     (task,) = web.tasks()
     assert task["kind"] == "broken_link_offer" and task["priority"] == 77
     assert task["target_url"] == "https://our.example.net/guide"
-    web.db.opportunities.update_one({"_id": "opp1"}, {"$set": {"status": "won"}})
+    web.db.opportunities.update_one({"_id": "a00adc8931e8a021558683db"}, {"$set": {"status": "won"}})
     sync_outreach(web.db, T0 + timedelta(days=1), SETTINGS)
     sync_outreach(web.db, T0 + timedelta(days=2), SETTINGS)
     (won,) = web.tasks()
     assert won["status"] == "won" and len([h for h in won["history"] if h["to"] == "won"]) == 1
+    # An opportunity whose page dropped the dead link without linking to us: closed, once.
+    oid = ObjectId()
+    web.db.opportunities.insert_one({"_id": oid, "page_url": "https://more.org/links", "page_domain": "more.org",
+                                     "link_url": "https://dead.org/y", "score": 60, "status": "open"})
+    sync_outreach(web.db, T0 + timedelta(days=3), SETTINGS)
+    web.db.opportunities.update_one({"_id": oid}, {"$set": {"status": "fixed"}})
+    for _ in range(2):
+        sync_outreach(web.db, T0 + timedelta(days=4), SETTINGS)
+    (closed,) = web.tasks(ref=str(oid))
+    assert closed["status"] == "closed" and closed["closed_at"] == T0 + timedelta(days=4)
+    assert [h["cause"]["what"] for h in closed["history"]] == ["open", "fixed"]
 
 
 def test_marks_follow_the_pipeline_and_set_follow_up_due(web: Web) -> None:

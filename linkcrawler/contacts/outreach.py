@@ -350,8 +350,7 @@ class ReclaimMention:
         refs = {task["ref"]: task for task in tasks}
         if not refs:
             return
-        ids = [_maybe_object_id(ref) for ref in refs]
-        for mention in db[MENTIONS].find({"_id": {"$in": ids}, "reclaimed_at": {"$ne": None}}):
+        for mention in db[MENTIONS].find({"_id": {"$in": _id_forms(refs)}, "reclaimed_at": {"$ne": None}}):
             task = refs[str(mention["_id"])]
             yield Move(task["_id"], TaskStatus.WON, Cause(MENTIONS, str(mention["_id"]), "reclaimed"),
                        "the mention became a link")
@@ -384,8 +383,8 @@ class BrokenLinkOffer:
         refs = {task["ref"]: task for task in tasks}
         if not refs:
             return
-        ids = [_maybe_object_id(ref) for ref in refs]
-        for opportunity in db[OPPORTUNITIES].find({"_id": {"$in": ids}, "status": {"$in": ["won", "fixed"]}}):
+        for opportunity in db[OPPORTUNITIES].find({"_id": {"$in": _id_forms(refs)},
+                                                   "status": {"$in": ["won", "fixed"]}}):
             task = refs[str(opportunity["_id"])]
             if opportunity["status"] == "won":
                 yield Move(task["_id"], TaskStatus.WON, Cause(OPPORTUNITIES, str(opportunity["_id"]), "won"),
@@ -395,9 +394,15 @@ class BrokenLinkOffer:
                            "the page no longer links to the dead URL, nor to us")
 
 
-def _maybe_object_id(ref: str) -> Any:
-    """A ref as the ``_id`` it was made from: other collections may key by ObjectId or by string."""
-    return ObjectId(ref) if ObjectId.is_valid(ref) else ref
+def _id_forms(refs: Iterable[str]) -> list[Any]:
+    """The ``_id`` values refs may stand for: the string, and the ObjectId a 24-hex string may be
+    (another tool may key its documents either way; a ref is always stored as a string)."""
+    forms: list[Any] = []
+    for ref in refs:
+        forms.append(ref)
+        if ObjectId.is_valid(ref):
+            forms.append(ObjectId(ref))
+    return forms
 
 
 #: Every kind, by name. Moves run in this order, before any task is created.
