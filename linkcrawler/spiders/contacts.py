@@ -181,9 +181,10 @@ class ContactsSpider(scrapy.Spider):
             sites.append(Site(registrable_domain(host_of(url)), url))
         return sites
 
-    def page_request(self, url: str, domain: str, *, start: bool = False) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_page, errback=self.page_failed,
-                              meta={"domain": domain, "start": start}, dont_filter=True)
+    def page_request(self, url: str, domain: str, *, start: bool = False,
+                     contact_page: bool = False) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
+                              meta={"domain": domain, "start": start, "contact_page": contact_page})
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         domain: str = response.meta["domain"]
@@ -192,7 +193,8 @@ class ContactsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield from self.follow_up(response.url, domain, [], start=start)
             return
-        contacts = extract_contacts(response.url, response.text, domain, contact_page=not start)
+        contacts = extract_contacts(response.url, response.text, domain,
+                                    contact_page=response.meta.get("contact_page", False))
         self.crawler.stats.inc_value("linkcrawler/contacts/found", len(contacts))
         if contacts:
             yield PageContacts(page_url=response.url, domain=domain, seen_at=self.clock.now(), contacts=contacts)
@@ -209,12 +211,13 @@ class ContactsSpider(scrapy.Spider):
         visit = self.visits.setdefault(domain, SiteVisit(domain, max(1, self.max_pages or 1), {page_url}))
         if start and not visit.followed_up:
             visit.followed_up = True
+            home = origin_of(page_url)
             wanted = contact_links(page_url, links, domain) + usual_pages(page_url)
-            if origin_of(page_url) != page_url:
-                wanted.insert(0, origin_of(page_url))  # the home page often says who runs the site
+            if home != page_url:
+                wanted.insert(0, home)  # the home page often says who runs the site
             for url in wanted:
                 if visit.take(url):
-                    yield self.page_request(url, domain)
+                    yield self.page_request(url, domain, contact_page=url != home)
         visit.done += 1
         if visit.done == len(visit.requested):
             self.crawler.stats.inc_value("linkcrawler/contacts/sites_done")
