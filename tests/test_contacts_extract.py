@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from linkcrawler.contacts.extract import (
@@ -13,7 +15,9 @@ from linkcrawler.contacts.extract import (
     plausible_email,
     plausible_name,
 )
+from linkcrawler.contacts.items import PageContacts
 from linkcrawler.contacts.pages import contact_links, contact_score
+from linkcrawler.exporters import export_fields, export_rows
 
 PAGE = "https://www.blog.org/2024/post.html"
 
@@ -225,3 +229,13 @@ def test_contact_pages_are_found_in_several_languages() -> None:
     ]
     assert contact_score("https://x.org/chi-siamo", "") > 0
     assert contact_score("https://x.org/blog/post", "Read more") == 0
+
+
+def test_a_pages_contacts_as_feed_rows() -> None:
+    when = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    item = PageContacts(page_url=PAGE, domain="blog.org", seen_at=when,
+                        contacts=extract_contacts(PAGE, html('<a href="mailto:ed@blog.org">Ed Wood</a>')))
+    (row,) = export_rows(item)
+    assert row["record"] == "contacts" and row["email"] == "ed@blog.org" and row["name"] == "Ed Wood"
+    assert row["sources"] == [{"url": PAGE, "method": "mailto"}] and row["last_seen"] == when
+    assert set(row) == set(export_fields([PageContacts]))
