@@ -234,6 +234,16 @@ def test_an_unlinked_mention_gets_a_task_won_when_reclaimed(web: Web) -> None:
     assert won["status"] == "won"
     assert [h["cause"] for h in won["history"] if h["to"] == "won"] == [
         {"collection": "mentions", "id": str(mention_id), "what": "reclaimed"}]
+    # A mention whose page disappears ends its ask (closed), once.
+    gone = web.db.mentions.insert_one({"page_url": "https://blog.net/p", "page_domain": "blog.net", "term": "Acme",
+                                       "status": "unlinked", "reclaimed_at": None}).inserted_id
+    sync_outreach(web.db, T0 + timedelta(days=6), SETTINGS)
+    web.db.mentions.update_one({"_id": gone}, {"$set": {"status": "page_gone"}})
+    for _ in range(2):
+        sync_outreach(web.db, T0 + timedelta(days=7), SETTINGS)
+    (closed,) = web.tasks(ref=str(gone))
+    assert closed["status"] == "closed" and closed["history"][-1]["note"] == "the page is gone"
+    assert len(closed["history"]) == 2
 
 
 def test_an_open_opportunity_gets_an_offer_won_when_the_page_links_to_us(web: Web) -> None:

@@ -322,11 +322,16 @@ def document_priority(doc: Mapping[str, Any], default: int) -> int:
     return default
 
 
+#: Mention statuses that end its ask: nothing left to link.
+_MENTION_GONE = {"removed": "the mention is gone from the page", "page_gone": "the page is gone"}
+
+
 class ReclaimMention:
     """An unlinked mention of the brand (``mentions``, status ``unlinked``): ask for the link.
 
     Its priority is the mention's ``priority`` (else ``score``); a mention without
-    either counts as at the threshold. Won when the mention gets ``reclaimed_at``.
+    either counts as at the threshold. Won when the mention gets ``reclaimed_at``; closed
+    when the mention is ``removed`` or its page is gone (``page_gone``).
     """
 
     name = "reclaim_mention"
@@ -350,10 +355,17 @@ class ReclaimMention:
         refs = {task["ref"]: task for task in tasks}
         if not refs:
             return
-        for mention in db[MENTIONS].find({"_id": {"$in": _id_forms(refs)}, "reclaimed_at": {"$ne": None}}):
+        query = {"_id": {"$in": _id_forms(refs)},
+                 "$or": [{"reclaimed_at": {"$ne": None}}, {"status": {"$in": list(_MENTION_GONE)}}]}
+        for mention in db[MENTIONS].find(query):
             task = refs[str(mention["_id"])]
-            yield Move(task["_id"], TaskStatus.WON, Cause(MENTIONS, str(mention["_id"]), "reclaimed"),
-                       "the mention became a link")
+            if mention.get("reclaimed_at") is not None:
+                yield Move(task["_id"], TaskStatus.WON, Cause(MENTIONS, str(mention["_id"]), "reclaimed"),
+                           "the mention became a link")
+            else:
+                status = str(mention["status"])
+                yield Move(task["_id"], TaskStatus.CLOSED, Cause(MENTIONS, str(mention["_id"]), status),
+                           _MENTION_GONE[status])
 
 
 class BrokenLinkOffer:
