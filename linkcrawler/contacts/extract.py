@@ -29,7 +29,7 @@ obfuscated 0.75, contact_page 0.7, text 0.5, meta_author 0.5, byline 0.45), time
 when the address is on the site's own domain, times 0.85 for a role address
 (``info@``: reaches someone, not a named person); several methods on one page
 combine as independent evidence (``1 - prod(1 - c)``), capped at 0.99. So a mailto
-on the site's own domain (0.99) beats a text match on a third-party page (0.3).
+on the site's own domain (0.99) beats a text match on a third-party page (0.4 at most).
 """
 
 from __future__ import annotations
