@@ -144,6 +144,7 @@ def test_obfuscated_addresses(written: str, address: str) -> None:
     "look (at) this",
     "Tickets at blog.org",
     "jane [at] example [dot] com",
+    "MEET US AT EXPO.COM",
 ])
 def test_text_that_is_no_obfuscated_address(text: str) -> None:
     assert list(find_obfuscated(text)) == [] or found(f"<p>{text}</p>") == {}

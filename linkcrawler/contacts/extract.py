@@ -235,7 +235,11 @@ def decode_cfemail(encoded: str) -> str | None:
 def find_obfuscated(text: str) -> Iterator[str]:
     """Addresses written for people only: ``jane [at] example [dot] com`` and kin."""
     for match in _OBFUSCATED_RE.finditer(text):
-        yield f"{match.group(1)}@{_DOT_RE.sub('.', match.group(2))}"
+        local = match.group(1)
+        separator = match.group(0)[len(local):match.start(2) - match.start(0)]
+        if local.isupper() and not any(bracket in separator for bracket in "[({<"):
+            continue  # "MEET US AT EXPO.COM": shouting, not an address
+        yield f"{local}@{_DOT_RE.sub('.', match.group(2))}"
 
 
 def confidence(methods: Iterable[str], own_page: bool, own_address: bool, role_address: bool) -> float:
