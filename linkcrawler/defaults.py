@@ -104,3 +104,17 @@ LINKCRAWLER_AUDIT_REPORT_LINES = 20
 # mentions
 #: Brand names and variants the ``mentions`` spider looks for (comma-separated); ``-a brand=`` overrides.
 LINKCRAWLER_BRAND_TERMS: list[str] = []
+# contacts and outreach (W6)
+#: Lost links, new links, mentions and opportunities at or above this priority get an outreach task;
+#: ``scrapy crawl contacts -a from=...`` looks for the people behind them.
+LINKCRAWLER_OUTREACH_MIN_PRIORITY = 50
+#: No new outreach task for a domain contacted within this many days.
+LINKCRAWLER_OUTREACH_COOLDOWN_DAYS = 90.0
+#: A follow-up is due this many days after a task is marked contacted (or followed up).
+LINKCRAWLER_FOLLOW_UP_DAYS = 7.0
+#: A new link gets a thank-you task while it was first seen at most this many days ago.
+LINKCRAWLER_THANK_YOU_DAYS = 30.0
+#: Create and move outreach tasks when a backlinks, mentions, prospects or contacts crawl ends.
+LINKCRAWLER_OUTREACH_SYNC = True
+#: Pages fetched per site by ``scrapy crawl contacts`` (the page itself, then contact/about/team pages).
+LINKCRAWLER_CONTACTS_MAX_PAGES = 5

@@ -88,6 +88,8 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "linkcrawler.extensions.runs.RunRecorder": 500,
     "linkcrawler.extensions.progress.Progress": 510,
+    # The outreach queue follows what a crawl found (after the pipelines wrote it).
+    "linkcrawler.extensions.outreach.OutreachSync": 520,
 }
 
 ITEM_PIPELINES = {

@@ -97,4 +97,11 @@ def test_demo_runs_the_whole_job_on_the_embedded_default(data_dir: Path) -> None
     assert "/our/moved.html [301] -> " in out and "/our/features.html [200]" in out
     assert "/our/about.html" in out.split("Pages found only in the sitemap")[1]
     assert "location = /our/old-pricing.html { return 301 /our/pricing.html; }" in out
+    # Outreach: the directory's reclaim task, marked contacted between the checks, is won by the second check.
+    queue = out.split("== 7. Outreach")[1]
+    directory = queue.split("/directory/listing.html")[0].rsplit("\n", 2)[-2]
+    assert " won " in directory and "reclaim_lost_link" in directory
+    assert "contacted -> won by the crawl (recovered: link_events" in queue
+    assert "thank_you -> reclaim_lost_link by the crawl (lost: link_events" in queue
+    assert "Dana Reyes <dana.reyes@linkcrawler-demo.org>" in queue
     wait_for_server_stopped(data_dir)

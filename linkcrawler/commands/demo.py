@@ -13,6 +13,7 @@ from linkcrawler.audit.findings import format_findings
 from linkcrawler.audit.store import load_findings
 from linkcrawler.cli import StoreCommand
 from linkcrawler.demo.mentions import run_mentions_demo
+from linkcrawler.demo.outreach import outreach_after_first_check, outreach_after_second_check
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import Store
@@ -65,6 +66,7 @@ class Command(StoreCommand):
                      "-s", "LINKCRAWLER_OWN_DOMAINS=localhost"]
             run(crawl, env)
             run(["linkstatus", "--limit", "10"], env)
+            outreach_after_first_check(site, env, run, say)
 
             say("3. The web changes:")
             for page, old, new, what in CHANGES:
@@ -82,6 +84,7 @@ class Command(StoreCommand):
             say("6. 301 rules for our pages that are gone but still have backlinks")
             run(["redirectmap", "-o", "-", "--format", "nginx"], env)
             run_mentions_demo(site, env, run, say)
+            outreach_after_second_check(site, env, run, say)
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 

@@ -51,6 +51,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("last_checked", ASCENDING)], name="due"),
         # scrapy mentions: the unlinked ones, best first.
         IndexModel([("status", ASCENDING), ("priority", DESCENDING)], name="status_priority"),
+    "contacts": [
+        IndexModel([("domain", ASCENDING), ("key", ASCENDING)], unique=True, name="domain_key"),
+        # contacts/lookup.py best_contacts: the most confident contact of each domain.
+        IndexModel([("domain", ASCENDING), ("confidence", DESCENDING)], name="domain_confidence"),
+    ],
+    "outreach": [
+        # One task per (thing, kind).
+        IndexModel([("kind", ASCENDING), ("ref", ASCENDING)], unique=True, name="kind_ref"),
+        # One open ask per (domain, kind): only open tasks carry open_key.
+        IndexModel([("open_key", ASCENDING)], unique=True, sparse=True, name="open_key"),
+        IndexModel([("status", ASCENDING), ("follow_up_due", ASCENDING)], name="status_due"),
+        IndexModel([("contacted_at", ASCENDING)], name="contacted_at"),
     ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),

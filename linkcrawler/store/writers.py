@@ -15,6 +15,7 @@ from typing import Any
 
 from linkcrawler.audit import store as audit_store
 from linkcrawler.backlinks import store as backlinks_store
+from linkcrawler.contacts import store as contacts_store
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.mentions import store as mentions_store
 from linkcrawler.store.writer import WriteOp
@@ -33,6 +34,7 @@ WRITERS: Mapping[type, Writer] = {
     **backlinks_store.WRITERS,
     **audit_store.WRITERS,
     **mentions_store.WRITERS,
+    **contacts_store.WRITERS,
 }
 
 
