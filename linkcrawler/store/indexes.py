@@ -51,6 +51,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("last_checked", ASCENDING)], name="due"),
         # scrapy mentions: the unlinked ones, best first.
         IndexModel([("status", ASCENDING), ("priority", DESCENDING)], name="status_priority"),
+    ],
     "contacts": [
         IndexModel([("domain", ASCENDING), ("key", ASCENDING)], unique=True, name="domain_key"),
         # contacts/lookup.py best_contacts: the most confident contact of each domain.
