@@ -100,3 +100,20 @@ LINKCRAWLER_AUDIT_STRIP_PARAMS: list[str] = [
 LINKCRAWLER_AUDIT_CHECK_EXTERNAL = True
 #: Entries per section in the report logged at the end.
 LINKCRAWLER_AUDIT_REPORT_LINES = 20
+
+# toxic-link audit (toxicaudit, disavow)
+#: Commercial anchor phrases (comma-separated) whose exact-match use the toxic audit watches.
+LINKCRAWLER_MONEY_TERMS: list[str] = []
+#: Languages of our audience (ISO 639-1, comma-separated): a linking page in another is a signal.
+LINKCRAWLER_SITE_LANGUAGES: list[str] = ["en"]
+#: Weights of the toxic audit's signals, a JSON object overriding the defaults of
+#: linkcrawler/toxicity/signals.py (``{"link_network": 20, "noindex": 0}``; 0 turns one off).
+LINKCRAWLER_TOXIC_WEIGHTS: dict[str, int] = {}
+#: A linking domain scoring at least this is ``review``, at least ``LINKCRAWLER_TOXIC_AT`` ``toxic``.
+LINKCRAWLER_TOXIC_REVIEW_AT = 30
+LINKCRAWLER_TOXIC_AT = 60
+#: Addresses for host names, answered before DNS when the audit looks for link networks
+#: (a JSON object ``{"host": "address"}``, as ``curl --resolve``): tests, demos, pinned hosts.
+LINKCRAWLER_TOXIC_RESOLVE: dict[str, str] = {}
+#: Seconds the audit waits for all its DNS lookups (a host not resolved by then has no address).
+LINKCRAWLER_TOXIC_DNS_TIMEOUT = 5.0

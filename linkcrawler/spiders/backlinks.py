@@ -52,6 +52,8 @@ from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.toxicity.items import LinkingPageFacts
+from linkcrawler.toxicity.page import page_facts
 from linkcrawler.web.headers import normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
@@ -79,7 +81,7 @@ def group_by_page(docs: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[Kn
 class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
     #: What reaches the MongoDB pipeline (BacklinkStatePipeline makes it of each PageCheck).
-    stored_items = (CheckedPage,)
+    stored_items = (CheckedPage, LinkingPageFacts)
     #: What the progress lines count (linkcrawler/extensions/progress.py).
     progress = ("linkcrawler/backlinks/checked", "linkcrawler/backlinks/due", "links checked")
     custom_settings = {
@@ -251,6 +253,8 @@ class BacklinksSpider(scrapy.Spider):
                     anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure,
                 ))
             result.discovered = self.discover(page, links, now)
+            # The toxic audit's facts of this page, from this same parse (linkcrawler/toxicity).
+            yield LinkingPageFacts(page_facts(result.source_url, page, [link.target_url for link in links]), now)
         yield result
 
     def follow_redirect(

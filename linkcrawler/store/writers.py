@@ -17,6 +17,7 @@ from linkcrawler.audit import store as audit_store
 from linkcrawler.backlinks import store as backlinks_store
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.store.writer import WriteOp
+from linkcrawler.toxicity import store as toxicity_store
 
 __all__ = ["WRITERS", "NoWriter", "check_writers", "write_ops"]
 
@@ -31,6 +32,7 @@ WRITERS: Mapping[type, Writer] = {
     WriteOp: _write_op,
     **backlinks_store.WRITERS,
     **audit_store.WRITERS,
+    **toxicity_store.WRITERS,
 }
 
 
