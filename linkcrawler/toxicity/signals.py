@@ -117,9 +117,11 @@ class Rules:
         )
 
     @classmethod
-    def build(cls, weights: Mapping[str, Any] | str = (), languages: Iterable[str] = ("en",),
+    def build(cls, weights: Mapping[str, Any] | str | None = None, languages: Iterable[str] = ("en",),
               money_terms: Iterable[str] = (), review_at: int = REVIEW_AT, toxic_at: int = TOXIC_AT) -> Rules:
         """Rules from plain values; ``ConfigurationError`` on an unknown signal or a bad weight."""
+        if weights is None:
+            weights = {}
         if isinstance(weights, str):
             try:
                 weights = json.loads(weights) if weights.strip() else {}
