@@ -79,6 +79,10 @@ class Entry:
     def domain(self) -> str:
         """The registrable domain the entry is about (what a ``keep`` decision names)."""
         host = self.value if self.kind == "domain" else (urlsplit(self.value).hostname or "")
+        try:
+            host = ascii_domain(host)
+        except ValueError:
+            pass
         return registrable_domain(host)
 
 
