@@ -92,7 +92,7 @@ def test_audit_decisions_and_disavow_versions(mongo_uri: str, mongo_db_name: str
     assert docs["example.org"]["verdict"] == "ok" and docs["example.org"]["links"] == 8
     never = docs["example.net"]
     assert never["unchecked_pages"] == 1 and never["checked_pages"] == 0
-    assert "1 linking page(s) never checked" in out
+    assert "1 linking page(s) never read (not checked yet" in out
     assert "toxicaudit: 6 linking domain(s): 4 toxic, 0 to review, 2 ok" in out
 
     code, out, err = run(env, "toxicaudit", "--keep", "www.net-one.com", "--disavow", "https://blog3.example.org/x")

@@ -38,8 +38,8 @@ def explain(doc: dict[str, Any]) -> str:
     ]
     unchecked = doc.get("unchecked_pages") or 0
     if unchecked:
-        lines.append(f"  {unchecked} linking page(s) never checked by 'scrapy crawl backlinks': no page signals "
-                     "for them (domain signals still apply)")
+        lines.append(f"  {unchecked} linking page(s) never read by 'scrapy crawl backlinks' (not checked yet, "
+                     "or gone or unreadable when checked): no page signals for them (domain signals still apply)")
     for signal in doc.get("signals") or []:
         lines.append(f"  +{signal['weight']:<3} {signal['name']}: {printable(signal['evidence'])}")
     if not doc.get("signals"):
@@ -109,8 +109,8 @@ class Command(StoreCommand):
               f"(toxic from {rules.toxic_at}, review from {rules.review_at})")
         unchecked = sum(len(a.unchecked_pages) for a in assessments)
         if unchecked:
-            print(f"  {unchecked} linking page(s) never checked: no page signals for them "
-                  "(run 'scrapy crawl backlinks')")
+            print(f"  {unchecked} linking page(s) never read (not checked yet, or gone or unreadable when "
+                  "checked): no page signals for them; 'scrapy crawl backlinks' reads the pages it checks")
         shown = [a for a in assessments if a.verdict != "ok" or decisions.get(a.domain)]
         if opts.limit > 0:
             shown = shown[: opts.limit]
