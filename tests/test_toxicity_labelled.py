@@ -18,7 +18,7 @@ from tests.toxicity_corpus import MONEY_TERMS, TARGETS, build_corpus
 
 
 def precision_recall(predicted: list[bool], labels: list[bool]) -> tuple[float, float]:
-    true_positive = sum(p and l for p, l in zip(predicted, labels, strict=True))
+    true_positive = sum(p and truth for p, truth in zip(predicted, labels, strict=True))
     return true_positive / max(sum(predicted), 1), true_positive / max(sum(labels), 1)
 
 

@@ -201,18 +201,21 @@ def build_corpus(seed: int = 15) -> list[Sample]:
         language = languages[i % len(languages)]
         domain = f"bergblog{i}.{ {'de': 'de', 'fr': 'fr', 'es': 'es', 'pl': 'pl', 'ru': 'ru'}[language] }"
         body = foreign(rng, language, rng.randint(1, 4)) + f"<p>{our_link(rng, 'TrailGear')}</p>"
-        samples.append(_sample(domain, False, "foreign blog", address(), [("/artikel", document("Blog", body, domain, lang=language), "TrailGear")]))
+        html = document("Blog", body, domain, lang=language)
+        samples.append(_sample(domain, False, "foreign blog", address(), [("/artikel", html, "TrailGear")]))
     for i in range(5):  # noindexed tag pages of good blogs
         domain = f"wanderlust{i}.net"
         body = paragraphs(rng, "travel", 3) + f"<p>{our_link(rng, 'this guide')}</p>"
         head = '<meta name="robots" content="noindex,follow">'
-        samples.append(_sample(domain, False, "noindex tag page", address(), [("/tag/boots", document("Tag: boots", body, domain, head), "this guide")]))
+        html = document("Tag: boots", body, domain, head)
+        samples.append(_sample(domain, False, "noindex tag page", address(), [("/tag/boots", html, "this guide")]))
     for cluster in range(3):  # small blogs at one cheap host: three per /24
         network = f"185.{10 + cluster}.{100 + cluster}"
         for j in range(3):
             domain = f"hostedblog{cluster}{j}.com"
             body = paragraphs(rng, rng.choice(list(TOPICS)), rng.randint(3, 5)) + f"<p>{our_link(rng, 'TrailGear')}</p>"
-            samples.append(_sample(domain, False, "shared host", address(network), [("/post", document("Post", body, domain), "TrailGear")]))
+            html = document("Post", body, domain)
+            samples.append(_sample(domain, False, "shared host", address(network), [("/post", html, "TrailGear")]))
     for i in range(12):  # forum threads where users paste money anchors
         domain = f"hikersforum{i}.com"
         body = paragraphs(rng, "hiking", rng.randint(3, 6), (3, 5))
@@ -234,11 +237,12 @@ def build_corpus(seed: int = 15) -> list[Sample]:
     for i in range(25):  # link farms: hundreds of outbound domains, thin, odd names
         tld = rng.choice(spam_tlds)
         if rng.random() < 0.5:
-            domain = f"{rng.choice(['best', 'top', 'seo', 'free'])}-{rng.choice(['links', 'directory', 'web'])}-{rng.randint(10, 9999)}.{tld}"
+            domain = (f"{rng.choice(['best', 'top', 'seo', 'free'])}-{rng.choice(['links', 'directory', 'web'])}"
+                      f"-{rng.randint(10, 9999)}.{tld}")
         else:
             domain = f"{rng.choice(['link', 'web', 'site', 'url'])}{rng.choice(['index', 'list', 'portal', 'hub'])}{i}.{tld}"
         body = f"<h1>Links</h1><ul>{outbound(rng, rng.randint(100, 320), 'web')}"
-        anchor = rng.choice(MONEY_TERMS + ["TrailGear", "hiking"])
+        anchor = rng.choice([*MONEY_TERMS, "TrailGear", "hiking"])
         body += f"<li>{our_link(rng, anchor)}</li></ul>"
         if rng.random() < 0.4:
             body = spam_text(rng, ["casino", "loans"], 2) + body
@@ -247,7 +251,7 @@ def build_corpus(seed: int = 15) -> list[Sample]:
         domain = f"{rng.choice(blog_words)}-{rng.choice(['club', 'society', 'studio'])}{i}.{rng.choice(['org', 'com', 'net'])}"
         style = rng.choice(["display:none", "visibility:hidden", "position:absolute;left:-9999px", "font-size:0",
                             "height:0;overflow:hidden", "opacity:0"])
-        anchor = rng.choice(MONEY_TERMS + ["hiking boots", "boots"])
+        anchor = rng.choice([*MONEY_TERMS, "hiking boots", "boots"])
         body = paragraphs(rng, rng.choice(list(TOPICS)), rng.randint(3, 6))
         body += f'<div style="{style}">{our_link(rng, anchor)}</div>'
         samples.append(_sample(domain, True, "hidden link", address(), [("/about", document("About us", body, domain), anchor)]))
@@ -256,7 +260,7 @@ def build_corpus(seed: int = 15) -> list[Sample]:
         number = str(rng.randint(100, 999)) if rng.random() < 0.5 else chr(97 + i)
         domain = f"{rng.choice(['lucky', 'cheap', 'fast', 'mega'])}{rng.choice(['spins', 'pills', 'cash', 'deals'])}{number}.{tld}"
         kinds = rng.sample(list(SPAM), rng.choice([1, 2]))
-        anchor = rng.choice(MONEY_TERMS + ["click here", "hiking"])
+        anchor = rng.choice([*MONEY_TERMS, "click here", "hiking"])
         body = spam_text(rng, kinds, rng.randint(3, 8))
         if rng.random() < 0.5:
             body += paragraphs(rng, "hiking", 1)  # spun filler
@@ -271,7 +275,8 @@ def build_corpus(seed: int = 15) -> list[Sample]:
     for cluster in range(3):  # private blog networks: six domains per /24, decent posts, money anchors
         network = f"91.{200 + cluster}.{cluster * 7}"
         for j in range(6):
-            domain = f"{rng.choice(['outdoor', 'hiking', 'camping', 'trail'])}{rng.choice(['tips', 'guide', 'world', 'hub'])}{cluster}{j}.com"
+            domain = (f"{rng.choice(['outdoor', 'hiking', 'camping', 'trail'])}"
+                      f"{rng.choice(['tips', 'guide', 'world', 'hub'])}{cluster}{j}.com")
             anchor = rng.choice(MONEY_TERMS) if rng.random() < 0.8 else "TrailGear"
             body = paragraphs(rng, "hiking", rng.randint(1, 4)) + f"<p>{our_link(rng, anchor)}</p>"
             samples.append(_sample(domain, True, "blog network", address(network), [("/post", document("Tips", body, domain), anchor)]))

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linkcrawler.clock import Clock
 from linkcrawler.cli import StoreCommand
+from linkcrawler.clock import Clock
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
@@ -134,13 +134,13 @@ class Command(StoreCommand):
             except ValueError:
                 print(f"disavow: skipped {printable(domain)}: not a domain name a disavow file can hold",
                       file=sys.stderr)
-        merged_note, removed_by_keep = "", []
+        merged_note, removed_by_keep = "", list[str]()
         if opts.merge:
             merged, removed_by_keep = self._merge(Path(opts.merge), kept)
             entries += merged
             merged_note = (f"Merged with {Path(opts.merge).name}: {len(merged)} of its entries kept"
                            + (f", {len(removed_by_keep)} removed by a keep decision" if removed_by_keep else ""))
-        how = ("linking domains with verdict toxic (score >= {}),".format(rules.toxic_at) if opts.min_score is None
+        how = (f"linking domains with verdict toxic (score >= {rules.toxic_at})," if opts.min_score is None
                else f"linking domains scoring >= {opts.min_score},")
         unique = {entry.text: entry for entry in entries}
         domains = sum(entry.kind == "domain" for entry in unique.values())
@@ -185,7 +185,8 @@ class Command(StoreCommand):
             listed = "; ".join(str(problem) for problem in errors[:5])
             raise DisavowError(f"--merge {path}: {len(errors)} error(s), fix them first "
                                f"(scrapy disavow --check {path}): {listed}")
-        keep, removed = [], []
+        keep: list[Entry] = []
+        removed: list[Entry] = []
         for entry in entries:
             (removed if entry.domain in kept else keep).append(entry)
         return keep, [entry.text for entry in removed]

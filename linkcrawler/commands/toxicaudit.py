@@ -13,8 +13,8 @@ from collections import Counter
 from typing import Any
 
 from linkcrawler import defaults
-from linkcrawler.clock import Clock
 from linkcrawler.cli import StoreCommand
+from linkcrawler.clock import Clock
 from linkcrawler.exceptions import ConfigurationError, LinkcrawlerError
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes

@@ -16,12 +16,12 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.database import Database
 
+from linkcrawler.toxicity.disavow import ascii_domain
 from linkcrawler.toxicity.network import networks, resolve_hosts, system_resolve
 from linkcrawler.toxicity.page import PageFacts
 from linkcrawler.toxicity.score import Assessment, LinkFacts, anchor_profile, assess_domain
 from linkcrawler.toxicity.signals import Rules
 from linkcrawler.toxicity.store import LINKING_PAGES, TOXICITY
-from linkcrawler.toxicity.disavow import ascii_domain
 from linkcrawler.web.urls import host_of, registrable_domain
 
 logger = logging.getLogger(__name__)

@@ -61,15 +61,15 @@ def resolve_hosts(
     Lookups run in a thread pool; those not done within ``timeout`` seconds (for the
     whole batch) count as unresolved. A host that does not resolve maps to ``[]``.
     """
-    static = {name.lower(): ([value] if isinstance(value, str) else list(value))
+    pinned = {name.lower(): ([value] if isinstance(value, str) else list(value))
               for name, value in (static or {}).items()}
     found: dict[str, list[str]] = {}
     pending = []
     for host in dict.fromkeys(h.lower().strip("[]") for h in hosts):
         if subnet_of(host) is not None:
             found[host] = [host]
-        elif host in static:
-            found[host] = static[host]
+        elif host in pinned:
+            found[host] = pinned[host]
         else:
             pending.append(host)
     if not pending:

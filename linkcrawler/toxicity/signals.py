@@ -9,7 +9,8 @@ thresholds below decide when a signal fires.
 
 | name | fires when | weight |
 | --- | --- | --- |
-| ``hidden_link`` | the link to us is hidden from readers (inline ``display:none``, ``visibility:hidden``, ``opacity:0``, zero size, off-screen, ``hidden``; on the link or an ancestor) | 60 |
+| ``hidden_link`` | the link to us is hidden from readers by its markup (see | 60 |
+|                 | :func:`~linkcrawler.web.links.hidden_from_readers`)      |    |
 | ``poison_words`` | at least 3 poison words (:data:`~.wordlists.POISON_WORDS`) and at least 1 per 100 words, or 4 distinct ones | 35 |
 | ``link_farm`` | the page links to at least 100 other domains | 35 |
 | ``many_outbound_links`` | at least 40 other domains or 150 outbound links (and not a link farm) | 15 |
