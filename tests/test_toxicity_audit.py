@@ -168,3 +168,34 @@ def test_audit_decisions_and_disavow_versions(mongo_uri: str, mongo_db_name: str
     code, _, err = run(env, "disavow", "-o", str(tmp_path / "x.txt"), "--merge", str(bad))
     assert code == 2 and "--merge" in err and "fix them first" in err
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_imported_toxicity_and_authority_become_signals(mongo_uri: str, mongo_db_name: str,
+                                                        mongo_db: pymongo.database.Database, tmp_path: Path) -> None:
+    semrush = tmp_path / "semrush-audit.csv"
+    semrush.write_text(
+        "Source url,Source title,Target url,Anchor,Toxicity score,Page ascore\n"
+        f"https://semrushtoxic.com/p,Spam,{OUR},boots,72,3\n"
+        f"https://semrushfine.com/p,Fine,{OUR},boots,12,45\n"
+    )
+    generic = tmp_path / "generic.csv"
+    generic.write_text(f"source_url,target_url,anchor_text,authority,toxicity\nhttps://generic.org/a,{OUR},x,50,65\n")
+    env = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name, "LINKCRAWLER_NOW": NOW.isoformat(),
+           "LINKCRAWLER_TOXIC_RESOLVE": json.dumps({"semrushtoxic.com": "192.0.2.1", "semrushfine.com":
+                                                    "192.0.2.200", "generic.org": "198.51.100.7"})}
+    code, out, err = run(env, "importlinks", str(semrush), str(generic))
+    assert code == 0, err
+    scores = {doc["source_domain"]: doc.get("import_toxicity") for doc in mongo_db.backlinks.find()}
+    assert scores == {"semrushtoxic.com": 72.0, "semrushfine.com": 12.0, "generic.org": 65.0}
+    # A re-import with a new score refreshes it.
+    semrush.write_text(semrush.read_text().replace(",12,45", ",61,45"))
+    assert run(env, "importlinks", str(semrush))[0] == 0
+    assert mongo_db.backlinks.find_one({"source_domain": "semrushfine.com"})["import_toxicity"] == 61.0
+
+    code, out, err = run(env, "toxicaudit")
+    assert code == 0, err
+    docs = {doc["_id"]: doc for doc in mongo_db.toxicity.find()}
+    assert {s["name"] for s in docs["semrushtoxic.com"]["signals"]} == {"import_toxicity", "low_authority"}
+    assert "an import scored it 72 of 100 for toxicity" in docs["semrushtoxic.com"]["signals"][0]["evidence"]
+    assert {s["name"] for s in docs["generic.org"]["signals"]} == {"import_toxicity"}
+    assert docs["semrushtoxic.com"]["unchecked_pages"] == 1

@@ -9,8 +9,7 @@ thresholds below decide when a signal fires.
 
 | name | fires when | weight |
 | --- | --- | --- |
-| ``hidden_link`` | the link to us is hidden from readers by its markup (see | 60 |
-|                 | :func:`~linkcrawler.web.links.hidden_from_readers`)      |    |
+| ``hidden_link`` | the link to us is hidden from readers by its markup (``hidden_from_readers``) | 60 |
 | ``poison_words`` | at least 3 poison words (:data:`~.wordlists.POISON_WORDS`) and at least 1 per 100 words, or 4 distinct ones | 35 |
 | ``link_farm`` | the page links to at least 100 other domains | 35 |
 | ``many_outbound_links`` | at least 40 other domains or 150 outbound links (and not a link farm) | 15 |
