@@ -192,7 +192,7 @@ def test_imported_toxicity_and_authority_become_signals(mongo_uri: str, mongo_db
     assert run(env, "importlinks", str(semrush))[0] == 0
     assert mongo_db.backlinks.find_one({"source_domain": "semrushfine.com"})["import_toxicity"] == 61.0
 
-    code, out, err = run(env, "toxicaudit")
+    code, _, err = run(env, "toxicaudit")
     assert code == 0, err
     docs = {doc["_id"]: doc for doc in mongo_db.toxicity.find()}
     assert {s["name"] for s in docs["semrushtoxic.com"]["signals"]} == {"import_toxicity", "low_authority"}
