@@ -183,7 +183,7 @@ def test_imported_toxicity_and_authority_become_signals(mongo_uri: str, mongo_db
     env = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name, "LINKCRAWLER_NOW": NOW.isoformat(),
            "LINKCRAWLER_TOXIC_RESOLVE": json.dumps({"semrushtoxic.com": "192.0.2.1", "semrushfine.com":
                                                     "192.0.2.200", "generic.org": "198.51.100.7"})}
-    code, out, err = run(env, "importlinks", str(semrush), str(generic))
+    code, _, err = run(env, "importlinks", str(semrush), str(generic))
     assert code == 0, err
     scores = {doc["source_domain"]: doc.get("import_toxicity") for doc in mongo_db.backlinks.find()}
     assert scores == {"semrushtoxic.com": 72.0, "semrushfine.com": 12.0, "generic.org": 65.0}
