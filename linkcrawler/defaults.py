@@ -117,3 +117,6 @@ LINKCRAWLER_TOXIC_AT = 60
 LINKCRAWLER_TOXIC_RESOLVE: dict[str, str] = {}
 #: Seconds the audit waits for all its DNS lookups (a host not resolved by then has no address).
 LINKCRAWLER_TOXIC_DNS_TIMEOUT = 5.0
+#: The backlinks spider reads a linking page's facts for the toxic audit on its first
+#: check, then every this many days (1: every check; 0: never): a few ms a page, spread out.
+LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS = 7

@@ -212,3 +212,18 @@ def test_verdict_thresholds_and_weights_are_configurable() -> None:
     with pytest.raises(ConfigurationError, match="not a JSON object"):
         Rules.build(weights="{nope")
     assert set(DEFAULT_WEIGHTS) >= {"hidden_link", "link_network", "anchor_over_optimisation"}
+
+
+def test_page_facts_are_read_on_the_first_check_then_once_every_n_days() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from linkcrawler.toxicity.page import facts_due
+
+    start = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    urls = [f"https://site{i}.example/p" for i in range(200)]
+    week = [[facts_due(url, False, start + timedelta(days=d), 7) for d in range(7)] for url in urls]
+    assert all(sum(days) == 1 for days in week)  # each page once a week...
+    assert len({days.index(True) for days in week}) == 7  # ...spread over the days
+    assert all(facts_due(url, True, start, 7) for url in urls)  # first check: always
+    assert all(facts_due(url, False, start, 1) for url in urls)
+    assert not any(facts_due(url, True, start, 0) for url in urls)

@@ -52,8 +52,8 @@ def toxicity_demo(data_dir: Path, our: str, env: dict[str, str], run: Callable[[
     root = data_dir / "demo-toxic-site"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(SITE / "toxic", root / "toxic")
-    for page in root.rglob("*.html"):
-        page.write_text(page.read_text(encoding="utf-8").replace("{our}", our), encoding="utf-8")
+    for html in root.rglob("*.html"):
+        html.write_text(html.read_text(encoding="utf-8").replace("{our}", our), encoding="utf-8")
     addresses = [address for hosts in PAGES.values() for address in hosts]
     with serve(root, addresses) as bases:
         export = data_dir / "demo-toxic-export.csv"
