@@ -227,3 +227,18 @@ def test_page_facts_are_read_on_the_first_check_then_once_every_n_days() -> None
     assert all(facts_due(url, True, start, 7) for url in urls)  # first check: always
     assert all(facts_due(url, False, start, 1) for url in urls)
     assert not any(facts_due(url, True, start, 0) for url in urls)
+
+
+def test_pages_without_text_to_judge_count_as_unread() -> None:
+    pdf = analyze_page("https://docs.example/a.pdf", b"%PDF-1.4 binary", {"Content-Type": "application/pdf"},
+                       targets=[OUR])
+    challenge = analyze_page("https://cf.example/p", html("<p>Checking your browser before accessing.</p>",
+                                                          title="Just a moment..."),
+                             {"Content-Type": "text/html", "Server": "cloudflare", "cf-mitigated": "challenge"},
+                             targets=[OUR])
+    assert challenge.challenge
+    for url, page in (("https://docs.example/a.pdf", pdf), ("https://cf.example/p", challenge)):
+        found = page_facts(url, page, [OUR])
+        assert not found.readable
+        result = assess_domain("x.example", [LinkFacts(url)], {url: found}, RULES)
+        assert result.signals == [] and result.unchecked_pages == [url] and result.checked_pages == 0

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linkcrawler.cli import StoreCommand
+from linkcrawler.cli import EXIT_FAILURE, StoreCommand, report_error
 from linkcrawler.clock import Clock
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.store import Store
@@ -100,8 +100,6 @@ class Command(StoreCommand):
             # Needs no store: any disavow file can be checked.
             path = Path(opts.check)
             if not path.is_file():
-                from linkcrawler.cli import EXIT_FAILURE, report_error
-
                 report_error(f"--check: no such file: {opts.check}", self.settings)
                 self.exitcode = EXIT_FAILURE
                 return

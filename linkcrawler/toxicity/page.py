@@ -104,6 +104,8 @@ class PageFacts:
     hidden_links: list[dict[str, str]] = field(default_factory=list)
     """Links to our targets hidden from readers: [{``url``, ``how``}]."""
     title: str = ""
+    readable: bool = True
+    """False for a page with no text to judge (not HTML, or a bot challenge): it counts as unread."""
 
     def document(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,7 +155,8 @@ def page_facts(source_url: str, page: PageAnalysis, targets: Iterable[str]) -> P
     domain = registrable_domain(host_of(page.url))
     facts = PageFacts(url=source_url, final_url=page.url, domain=domain, title=page.title,
                       noindex=page.noindex)
-    if not page.is_html:
+    if not page.is_html or page.challenge:
+        facts.readable = False
         return facts
     text = page.visible_text
     facts.words = _word_count(text)

@@ -127,8 +127,8 @@ def assess_domain(
     """Every signal of ``domain`` (its ``links`` to us; ``pages``: the facts of the
     checked linking pages, by source URL), its score and verdict."""
     source_urls = list(dict.fromkeys(link.source_url for link in links))
-    checked = [pages[url] for url in source_urls if url in pages]
-    unchecked = [url for url in source_urls if url not in pages]
+    checked = [pages[url] for url in source_urls if url in pages and pages[url].readable]
+    unchecked = [url for url in source_urls if url not in pages or not pages[url].readable]
     signals = _rolled_up_page_signals(checked, rules)
 
     exact = [link for link in links if link.anchor_text and normalize_anchor(link.anchor_text) in rules.money_terms]
