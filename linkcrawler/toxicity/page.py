@@ -94,9 +94,9 @@ class PageFacts:
     language: str | None = None
     language_probability: float = 0.0
     outbound_links: int = 0
-    """Links to other registrable domains (repeats included)."""
+    """Links to other sites (repeats included)."""
     outbound_domains: int = 0
-    """Distinct other registrable domains linked to."""
+    """Distinct other sites linked to (a site as :func:`_site` reads a host)."""
     outbound_sample: list[str] = field(default_factory=list)
     poison: dict[str, int] = field(default_factory=dict)
     """Poison word -> occurrences in the visible text and title."""
