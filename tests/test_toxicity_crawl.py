@@ -50,8 +50,8 @@ def test_the_backlinks_spider_stores_page_facts_and_the_audit_scores_them(
     stored = {doc["_id"]: doc for doc in mongo_db.linking_pages.find()}
     hidden = stored[site.url("/hidden.html")]
     assert hidden["hidden_links"] == [{"url": f"{OUR}/a", "how": "off-screen (left:-5000px) on an enclosing <div>"}]
-    assert hidden["language"] == "en" and hidden["text_words"] > 100
-    assert stored[site.url("/fremd.html")]["language"] == "de"
+    assert hidden["text_words"] > 100 and hidden["text_sample"].startswith("Our club tested")
+    assert hidden["language"] is None  # identified by the audit, not the crawl
     assert stored[site.url("/review.html")]["hidden_links"] == []
     assert stored[network_urls[0]]["text_words"] < 10
     assert len(stored) == 6 and all(doc["checked_at"] for doc in stored.values())
@@ -70,3 +70,6 @@ def test_the_backlinks_spider_stores_page_facts_and_the_audit_scores_them(
         assert "127.0.9.0/24" in next(s.evidence for s in network.signals if s.name == "link_network")
         assert network.verdict == "review"
     assert mongo_db.toxicity.count_documents({}) == 4
+    languages = {doc["_id"]: doc["language"] for doc in mongo_db.linking_pages.find()}
+    assert languages[site.url("/fremd.html")] == "de" and languages[site.url("/hidden.html")] == "en"
+    assert languages[network_urls[0]] is None  # too few words to tell

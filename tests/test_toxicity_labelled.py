@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from linkcrawler.toxicity.network import networks
-from linkcrawler.toxicity.page import page_facts
+from linkcrawler.toxicity.page import identify_language, page_facts
 from linkcrawler.toxicity.score import anchor_profile, assess_domain
 from linkcrawler.toxicity.signals import Rules
 from linkcrawler.web.page import analyze_page
@@ -31,6 +31,7 @@ def test_precision_and_recall_of_toxic_on_a_labelled_set() -> None:
         for url, html in sample.pages.items():
             page = analyze_page(url, html.encode(), {"Content-Type": "text/html; charset=utf-8"}, targets=TARGETS)
             pages[url] = page_facts(url, page, TARGETS)
+            identify_language(pages[url])
     profile = anchor_profile((link.anchor_text for s in corpus for link in s.links), rules)
     shared = networks({sample.domain: [sample.address] for sample in corpus})
     results = {s.domain: assess_domain(s.domain, s.links, pages, rules, profile, shared.get(s.domain)) for s in corpus}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkcrawler.exceptions import ConfigurationError
-from linkcrawler.toxicity.page import PageFacts, page_facts, poison_counts
+from linkcrawler.toxicity.page import PageFacts, identify_language, page_facts, poison_counts
 from linkcrawler.toxicity.score import AnchorProfile, LinkFacts, Network, anchor_profile, assess_domain
 from linkcrawler.toxicity.signals import DEFAULT_WEIGHTS, Rules, domain_shape, name_signals, page_signals
 from linkcrawler.web.links import hidden_from_readers
@@ -30,7 +30,9 @@ def html(body: str, head: str = "", title: str = "Running notes") -> bytes:
 def facts(body: str, head: str = "", url: str = "https://blog.example.org/post", title: str = "Running notes",
           target: str = OUR) -> PageFacts:
     page = analyze_page(url, html(body, head, title), {"Content-Type": "text/html"}, targets=[target])
-    return page_facts(url, page, [target])
+    found = page_facts(url, page, [target])  # what the spider stores
+    identify_language(found)  # what the audit adds
+    return found
 
 
 def fired(page: PageFacts, rules: Rules = RULES) -> set[str]:

@@ -18,7 +18,7 @@ from pymongo.database import Database
 
 from linkcrawler.toxicity.disavow import ascii_domain
 from linkcrawler.toxicity.network import networks, resolve_hosts, system_resolve
-from linkcrawler.toxicity.page import PageFacts
+from linkcrawler.toxicity.page import PageFacts, identify_language
 from linkcrawler.toxicity.score import Assessment, LinkFacts, anchor_profile, assess_domain
 from linkcrawler.toxicity.signals import Rules
 from linkcrawler.toxicity.store import LINKING_PAGES, TOXICITY
@@ -49,8 +49,15 @@ def read_pages(db: Database_, urls: Iterable[str]) -> dict[str, PageFacts]:
     wanted = list(dict.fromkeys(urls))
     found: dict[str, PageFacts] = {}
     for start in range(0, len(wanted), _READ_BATCH):
+        identified = []
         for doc in db[LINKING_PAGES].find({"_id": {"$in": wanted[start:start + _READ_BATCH]}}):
-            found[doc["_id"]] = PageFacts.from_document(doc)
+            facts = found[doc["_id"]] = PageFacts.from_document(doc)
+            if identify_language(facts):
+                identified.append(UpdateOne({"_id": doc["_id"], "language": None}, {"$set": {
+                    "language": facts.language, "language_probability": facts.language_probability}}))
+        if identified:
+            # Kept, so the next audit does not identify it again (a new check of the page resets it).
+            db[LINKING_PAGES].bulk_write(identified, ordered=False)
     return found
 
 

@@ -3,7 +3,8 @@
 :func:`page_facts` runs in the backlinks spider on the
 :class:`~linkcrawler.web.page.PageAnalysis` it already made for the link check:
 no second fetch, and no main-text extraction (trafilatura would cost more than the
-check). The visible text is lxml's (:attr:`PageAnalysis.visible_text`). The facts
+check). The visible text is lxml's (:attr:`PageAnalysis.visible_text`); the language is
+identified later, by the audit, from a sample of it. The facts
 are stored per linking page (``linking_pages``); which of them is a *signal*, and
 how much it weighs, is decided later by :mod:`.signals`, so thresholds and
 weights can change without crawling again.
@@ -21,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from linkcrawler.toxicity.language import detect_language
+from linkcrawler.toxicity.language import detect_language, prose_sample
 from linkcrawler.toxicity.wordlists import POISON_WORDS
 from linkcrawler.web.links import is_relative, resolve_href
 from linkcrawler.web.page import PageAnalysis
@@ -92,7 +93,10 @@ class PageFacts:
     text_words: int = 0
     """Words of visible text that are not link text: the page's own prose."""
     language: str | None = None
+    """ISO 639-1, identified by the audit from ``text_sample`` (see :func:`identify_language`)."""
     language_probability: float = 0.0
+    text_sample: str = ""
+    """About 500 characters of the page's prose, for the language (:func:`~.language.prose_sample`)."""
     outbound_links: int = 0
     """Links to other sites (repeats included)."""
     outbound_domains: int = 0
@@ -175,7 +179,7 @@ def page_facts(source_url: str, page: PageAnalysis, targets: Iterable[str]) -> P
     facts.outbound_domains = len(outbound)
     facts.outbound_sample = [name for name, _ in outbound.most_common(MAX_DOMAINS_LISTED)]
     if facts.words >= LANGUAGE_MIN_WORDS:
-        facts.language, facts.language_probability = detect_language(text)
+        facts.text_sample = prose_sample(text)
     facts.poison = poison_counts(f"{page.title}\n{text[:MAX_POISON_CHARS]}")
     wanted = set()
     for target in targets:
@@ -188,6 +192,18 @@ def page_facts(source_url: str, page: PageAnalysis, targets: Iterable[str]) -> P
         if url is not None and url in wanted:
             facts.hidden_links.append({"url": url, "how": how})
     return facts
+
+
+def identify_language(facts: PageFacts) -> bool:
+    """Fill ``facts.language`` from its text sample when it has none yet; True when it did.
+
+    Done by the audit, not the crawl: py3langid's model takes about 115 MB of memory
+    and its classifier a millisecond a page, which the monitor need not pay.
+    """
+    if facts.language is not None or not facts.text_sample:
+        return False
+    facts.language, facts.language_probability = detect_language(facts.text_sample)
+    return True
 
 
 def facts_due(source_url: str, first_check: bool, now: datetime, every_days: int) -> bool:
