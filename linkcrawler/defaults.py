@@ -118,3 +118,22 @@ LINKCRAWLER_THANK_YOU_DAYS = 30.0
 LINKCRAWLER_OUTREACH_SYNC = True
 #: Pages fetched per site by ``scrapy crawl contacts`` (the page itself, then contact/about/team pages).
 LINKCRAWLER_CONTACTS_MAX_PAGES = 5
+# toxic-link audit (toxicaudit, disavow)
+#: Commercial anchor phrases (comma-separated) whose exact-match use the toxic audit watches.
+LINKCRAWLER_MONEY_TERMS: list[str] = []
+#: Languages of our audience (ISO 639-1, comma-separated): a linking page in another is a signal.
+LINKCRAWLER_SITE_LANGUAGES: list[str] = ["en"]
+#: Weights of the toxic audit's signals, a JSON object overriding the defaults of
+#: linkcrawler/toxicity/signals.py (``{"link_network": 20, "noindex": 0}``; 0 turns one off).
+LINKCRAWLER_TOXIC_WEIGHTS: dict[str, int] = {}
+#: A linking domain scoring at least this is ``review``, at least ``LINKCRAWLER_TOXIC_AT`` ``toxic``.
+LINKCRAWLER_TOXIC_REVIEW_AT = 30
+LINKCRAWLER_TOXIC_AT = 60
+#: Addresses for host names, answered before DNS when the audit looks for link networks
+#: (a JSON object ``{"host": "address"}``, as ``curl --resolve``): tests, demos, pinned hosts.
+LINKCRAWLER_TOXIC_RESOLVE: dict[str, str] = {}
+#: Seconds the audit waits for all its DNS lookups (a host not resolved by then has no address).
+LINKCRAWLER_TOXIC_DNS_TIMEOUT = 5.0
+#: The backlinks spider reads a linking page's facts for the toxic audit on its first
+#: check, then every this many days (1: every check; 0: never): a few ms a page, spread out.
+LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS = 7

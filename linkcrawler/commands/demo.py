@@ -15,6 +15,7 @@ from linkcrawler.cli import StoreCommand
 from linkcrawler.demo.mentions import run_mentions_demo
 from linkcrawler.demo.outreach import outreach_after_first_check, outreach_after_second_check
 from linkcrawler.demo.server import DemoSite
+from linkcrawler.demo.toxicity import toxicity_demo
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import Store
 
@@ -85,6 +86,7 @@ class Command(StoreCommand):
             run(["redirectmap", "-o", "-", "--format", "nginx"], env)
             run_mentions_demo(site, env, run, say)
             outreach_after_second_check(site, env, run, say)
+            toxicity_demo(data_dir, site.our, env, run, say)
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 

@@ -46,6 +46,8 @@ class ExportFormat:
     markers: tuple[str, ...] = ()
     #: False when the export may name only the linking pages (Search Console).
     target_in_file: bool = True
+    #: A tool's toxicity score of the link (0-100), read for the toxic audit.
+    toxicity: tuple[str, ...] = ()
 
 
 AHREFS = ExportFormat(
@@ -71,6 +73,8 @@ SEMRUSH = ExportFormat(
     nofollow_flags=("Nofollow", "Ugc", "Sponsored"),
     first_seen=("First seen",),
     markers=("Page ascore", "Source title", "Sitewide", "New link", "Lost link"),
+    # The Backlink Audit export's score (SEMrush calls 60-100 toxic).
+    toxicity=("Toxicity score", "Toxic score"),
 )
 
 MAJESTIC = ExportFormat(
@@ -110,6 +114,7 @@ GENERIC = ExportFormat(
     authority=("authority",),
     nofollow_flags=("nofollow",),
     first_seen=("first_seen",),
+    toxicity=("toxicity", "toxicity_score"),
 )
 
 #: Tried in this order; the generic layout last, as it asks the least of a header.
@@ -137,6 +142,7 @@ class ColumnMap:
     nofollow_flags: tuple[int, ...]
     link_type: int | None
     first_seen: tuple[int, ...]
+    toxicity: tuple[int, ...] = ()
 
 
 def detect_format(header: Sequence[str], source_name: str = "<export>") -> ColumnMap:
@@ -179,6 +185,7 @@ def _match(export_format: ExportFormat, keys: list[str]) -> ColumnMap | None:
         nofollow_flags=_all_indexes(keys, export_format.nofollow_flags),
         link_type=_first_index(keys, export_format.link_type),
         first_seen=_all_indexes(keys, export_format.first_seen),
+        toxicity=_all_indexes(keys, export_format.toxicity),
     )
 
 

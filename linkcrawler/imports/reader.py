@@ -79,6 +79,8 @@ class ImportRow:
     nofollow: bool | None
     first_seen: datetime | None
     source_format: str
+    #: 0-100: a toxicity score the export carried (SEMrush Backlink Audit), for the toxic audit.
+    toxicity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +295,7 @@ def _parse_row(
         target_url=target,
         anchor_text=_anchor(fields, columns.anchor),
         authority=_first(_parse_authority, fields, columns.authority),
+        toxicity=_first(_parse_authority, fields, columns.toxicity),
         nofollow=_nofollow(fields, columns),
         first_seen=_first(_parse_date, fields, columns.first_seen),
         source_format=columns.format.name,

@@ -52,6 +52,8 @@ from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.toxicity.items import LinkingPageFacts
+from linkcrawler.toxicity.page import facts_due, page_facts
 from linkcrawler.web.headers import normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
@@ -79,7 +81,7 @@ def group_by_page(docs: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[Kn
 class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
     #: What reaches the MongoDB pipeline (BacklinkStatePipeline makes it of each PageCheck).
-    stored_items = (CheckedPage,)
+    stored_items = (CheckedPage, LinkingPageFacts)
     #: What the progress lines count (linkcrawler/extensions/progress.py).
     progress = ("linkcrawler/backlinks/checked", "linkcrawler/backlinks/due", "links checked")
     custom_settings = {
@@ -115,6 +117,8 @@ class BacklinksSpider(scrapy.Spider):
         self.lost_after = defaults.LINKCRAWLER_LOST_AFTER
         self.clock = Clock()
         self.own_domains: list[str] = []
+        #: The toxic audit's page facts: read every this many days (and on a page's first check).
+        self.page_facts_days = defaults.LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS
         #: Per site (scheme://host:port), the one fetch of a URL that cannot exist (soft 404s).
         self.not_found_probes: dict[str, asyncio.Future[PageFingerprint | None]] = {}
 
@@ -132,6 +136,8 @@ class BacklinksSpider(scrapy.Spider):
         spider.own_domains = settings.getlist("LINKCRAWLER_OWN_DOMAINS")
         spider.lost_after = settings.getint("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER)
         spider.clock = Clock.from_settings(settings)
+        spider.page_facts_days = settings.getint("LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS",
+                                                 defaults.LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS)
         crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -251,6 +257,10 @@ class BacklinksSpider(scrapy.Spider):
                     anchor_text=verdict.anchor_text, rel=list(verdict.rel), failed=verdict.is_failure,
                 ))
             result.discovered = self.discover(page, links, now)
+            # The toxic audit's facts of this page, from this same parse (linkcrawler/toxicity).
+            if facts_due(result.source_url, any(link.settled_status is None for link in links), now,
+                         self.page_facts_days):
+                yield LinkingPageFacts(page_facts(result.source_url, page, [link.target_url for link in links]), now)
         yield result
 
     def follow_redirect(

@@ -68,6 +68,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],
+    # toxicaudit / disavow: worst domains first; the latest disavow version.
+    "toxicity": [
+        IndexModel([("score", DESCENDING)], name="score"),
+    ],
+    "disavow_versions": [
+        IndexModel([("created_at", DESCENDING)], name="created_at"),
+    ],
 }
 
 

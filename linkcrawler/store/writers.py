@@ -19,6 +19,7 @@ from linkcrawler.contacts import store as contacts_store
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.mentions import store as mentions_store
 from linkcrawler.store.writer import WriteOp
+from linkcrawler.toxicity import store as toxicity_store
 
 __all__ = ["WRITERS", "NoWriter", "check_writers", "write_ops"]
 
@@ -35,6 +36,7 @@ WRITERS: Mapping[type, Writer] = {
     **audit_store.WRITERS,
     **mentions_store.WRITERS,
     **contacts_store.WRITERS,
+    **toxicity_store.WRITERS,
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "RawLink",
     "anchor_text",
     "clean_href",
+    "hidden_from_readers",
     "rel_tokens",
     "resolve_href",
     "scan_links",
@@ -241,3 +242,56 @@ class LinkCollector:
             kept = None
         self._seen[href] = kept
         return kept
+
+
+# --- links hidden from readers ----------------------------------------------------------
+
+_STYLE_DECLARATION_RE = re.compile(r"([a-z-]+)\s*:\s*([^;]+)")
+_ZERO_RE = re.compile(r"^0(?:\.0+)?(?:px|em|rem|%|pt)?$")
+_LENGTH_RE = re.compile(r"^(-?\d+(?:\.\d+)?)(px|em|rem|pt)?$")
+#: Offsets (in px; an em counts 16) beyond which an element is placed off-screen.
+OFF_SCREEN_PX = 500.0
+
+
+def _style_hides(style: str) -> str | None:
+    """How an inline ``style`` hides its element from readers, in words; ``None`` if it does not."""
+    declarations = {name: value.strip().lower().removesuffix("!important").strip()
+                    for name, value in _STYLE_DECLARATION_RE.findall(style.lower())}
+    if declarations.get("display") == "none":
+        return "display:none"
+    if declarations.get("visibility") in ("hidden", "collapse"):
+        return "visibility:hidden"
+    if _ZERO_RE.match(declarations.get("opacity", "1")):
+        return "opacity:0"
+    for name in ("width", "height", "font-size", "max-height", "max-width"):
+        value = declarations.get(name)
+        if value is not None and _ZERO_RE.match(value):
+            return f"{name}:0"
+    for name in ("left", "top", "right", "text-indent", "margin-left", "margin-top"):
+        match = _LENGTH_RE.match(declarations.get(name, ""))
+        if match:
+            offset = float(match.group(1)) * (16 if match.group(2) in ("em", "rem") else 1)
+            if offset <= -OFF_SCREEN_PX:
+                return f"off-screen ({name}:{declarations[name]})"
+    return None
+
+
+def hidden_from_readers(element: Any) -> str | None:
+    """Why a link is hidden from a reader by the markup itself, or ``None``.
+
+    Looks at inline ``style`` (``display:none``, ``visibility:hidden``, ``opacity:0``,
+    a zero width, height or font size, an offset of :data:`OFF_SCREEN_PX` or more off
+    the screen) and the ``hidden`` attribute, on the link and each of its ancestors.
+    Stylesheets and scripts are not read: what this finds is written on the element.
+    """
+    node = element
+    while node is not None and isinstance(node.tag, str):
+        if node.get("hidden") is not None:
+            how: str | None = "hidden attribute"
+        else:
+            style = node.get("style")
+            how = _style_hides(style) if style else None
+        if how is not None:
+            return how if node is element else f"{how} on an enclosing <{node.tag}>"
+        node = node.getparent()
+    return None

@@ -60,6 +60,8 @@ from linkcrawler.web.links import (
     RawLink,
     anchor_text,
     clean_href,
+    could_point_to,
+    hidden_from_readers,
     is_relative,
     rel_tokens,
     resolve_href,
@@ -129,6 +131,10 @@ class PageAnalysis:
     """Hosts of the ``targets`` whose links were kept past the ``max_links`` cap."""
     source_text: str = field(default="", repr=False, compare=False)
     """The decoded body, kept for the rarely needed texts below (parsed again on demand)."""
+    hidden_links: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """``(href as written, how)`` of the links that may point to a ``targets`` host and
+    that the markup hides from readers (:func:`~linkcrawler.web.links.hidden_from_readers`).
+    Read from the tree only (empty when libxml2 gave up early)."""
 
     @cached_property
     def _texts(self) -> dict[str, str]:
@@ -427,11 +433,18 @@ def analyze_page(
     )
     keep = collector.keep
     links = collector.links
+    hidden: list[tuple[str, str]] = []
     if root is not None and parsed_fully:
+        tracked, base_host = collector.tracked, collector.base_host
         for element in root.iter("a", "area"):
             href = element.get("href")
             if href is not None and (kept := keep(href)) is not None:
                 links.append((*kept, rel_tokens(element.get("rel")), anchor_text(element), element.tag))
+                # Only links that may be ours: the walk up the tree is not paid for every link.
+                if tracked and could_point_to(kept[1], tracked, base_host) and (
+                    how := hidden_from_readers(element)
+                ):
+                    hidden.append((kept[0], how))
     elif text.strip():
         for tag, attributes, anchor in scan_links(text):
             href = attributes.get("href")
@@ -464,4 +477,5 @@ def analyze_page(
         raw_links=tuple(links),
         tracked_hosts=collector.tracked if truncated else frozenset(),
         source_text=text,
+        hidden_links=tuple(hidden),
     )
