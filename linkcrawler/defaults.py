@@ -100,3 +100,7 @@ LINKCRAWLER_AUDIT_STRIP_PARAMS: list[str] = [
 LINKCRAWLER_AUDIT_CHECK_EXTERNAL = True
 #: Entries per section in the report logged at the end.
 LINKCRAWLER_AUDIT_REPORT_LINES = 20
+
+# prospects
+#: With ``-a depth=1``: pages read per prospect site (the listed page included), unless ``-a max_pages_per_site``.
+LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE = 20

@@ -44,6 +44,26 @@ INDEXES: dict[str, list[IndexModel]] = {
     "audit_fetches": [
         IndexModel([("site", ASCENDING), ("run", ASCENDING)], name="site_run"),
     ],
+    # prospects (linkcrawler/prospects/store.py)
+    "opportunities": [
+        # _id is derived from (page_url, link_url); this serves the re-check's lookup by page.
+        IndexModel([("page_url", ASCENDING), ("link_url", ASCENDING)], unique=True, name="page_link"),
+        # scrapy opportunities: open ones, best first.
+        IndexModel([("status", ASCENDING), ("score", DESCENDING)], name="status_score"),
+    ],
+    "prospect_pages": [
+        IndexModel([("url", ASCENDING)], unique=True, name="url"),
+        IndexModel([("run", ASCENDING)], name="run"),
+    ],
+    "outbound_checks": [
+        IndexModel([("url", ASCENDING)], unique=True, name="url"),
+        IndexModel([("run", ASCENDING)], name="run"),
+    ],
+    "competitor_links": [
+        IndexModel([("competitor", ASCENDING), ("source_url", ASCENDING), ("target_url", ASCENDING)],
+                   unique=True, name="competitor_source_target"),
+        IndexModel([("source_domain", ASCENDING)], name="source_domain"),
+    ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],

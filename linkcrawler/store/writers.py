@@ -16,6 +16,7 @@ from typing import Any
 from linkcrawler.audit import store as audit_store
 from linkcrawler.backlinks import store as backlinks_store
 from linkcrawler.exceptions import ConfigurationError
+from linkcrawler.prospects import store as prospects_store
 from linkcrawler.store.writer import WriteOp
 
 __all__ = ["WRITERS", "NoWriter", "check_writers", "write_ops"]
@@ -31,6 +32,7 @@ WRITERS: Mapping[type, Writer] = {
     WriteOp: _write_op,
     **backlinks_store.WRITERS,
     **audit_store.WRITERS,
+    **prospects_store.WRITERS,
 }
 
 
