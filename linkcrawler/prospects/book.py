@@ -26,7 +26,7 @@ from typing import Any
 
 from linkcrawler.audit.redirectmap import GonePage, LivePage, TargetMatcher, slug_tokens, text_tokens
 from linkcrawler.backlinks.events import wayback_url
-from linkcrawler.prospects.items import OpportunityChange, OpportunityItem, ProspectPage, opportunity_id
+from linkcrawler.prospects.items import OpportunityChange, OpportunityItem, ProspectPage
 from linkcrawler.prospects.score import ScoreInputs, opportunity_score, relevance
 from linkcrawler.prospects.verdict import CheckState, LinkVerdict
 
@@ -124,7 +124,3 @@ def build_opportunities(
                                                f"the linked URL answers again ({verdict.reason})", page.checked_at))
     return items
 
-
-def known_ids(pages: Iterable[ProspectPage]) -> list[str]:
-    """The opportunity ids a run's pages could have had (for looking the known ones up)."""
-    return [opportunity_id(page.url, link.url) for page in pages for link in page.outbound]

@@ -26,9 +26,11 @@ exist (:func:`linkcrawler.web.softnotfound.probe_url`) compared with
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
+from linkcrawler.web.links import HIDDEN_RE, TAG_RE
 from linkcrawler.web.page import PageAnalysis
 from linkcrawler.web.softnotfound import PageFingerprint, similarity
 from linkcrawler.web.text import squash
@@ -112,10 +114,10 @@ def parking_evidence(page: PageAnalysis) -> ParkingEvidence:
     source = page.source_text[:300_000]
     for match in dict.fromkeys(m.group(0).lower() for m in _PROVIDER_RE.finditer(source)):
         strong.append(f"loads {_PROVIDER_NAMES.get(match, match)} ({match})")
-    text = " ".join(page.visible_text.split())
-    words = len(text.split())
+    words = len(page.visible_text.split())
     short = words <= SHORT_PAGE_WORDS
-    lowered = text.lower()
+    # Tags become spaces: "<h1>x.com</h1><p>This domain..." reads "x.com This domain...".
+    lowered = " ".join(html.unescape(TAG_RE.sub(" ", HIDDEN_RE.sub(" ", source))).split()).lower() if short else ""
     title = squash(page.title, 200)
     if short:
         found = _FOR_SALE_RE.search(lowered) or _FOR_SALE_RE.search(title.lower())
