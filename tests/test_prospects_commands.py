@@ -20,17 +20,17 @@ from tests.test_cli import scrapy
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
 # An Ahrefs CSV export of rival-a.com's backlinks, and a SEMrush one of rival-b.com's.
-RIVAL_A = """Referring page title,Referring page URL,Language,Platform,Referring page HTTP code,Domain rating,UR,Domain traffic,Referring domains,Linked domains,External links,Page traffic,Keywords,Target URL,Left context,Anchor,Right context,Type,Content,Nofollow,UGC,Sponsored,Rendered,Raw,Lost status,Drop reason,Discovered status,First seen,Last seen,Lost
-Tools,https://toolsblog.com/best-seo-tools,en,,200,71,20,0,10,5,5,0,0,https://rival-a.com/,,Rival A,,text,,false,false,false,false,false,,,,2024-01-01,2026-11-01,
-Tools 2,https://toolsblog.com/more-tools,en,,200,71,18,0,10,5,5,0,0,https://rival-a.com/x,,Rival A,,text,,false,false,false,false,false,,,,2024-01-01,2026-11-01,
-Forum,https://forum.net/thread/1,en,,200,35,10,0,10,5,5,0,0,https://rival-a.com/,,rival,,text,,false,false,false,false,false,,,,2024-01-01,2026-11-01,
-Ours too,https://alreadylinks.org/list,en,,200,60,10,0,10,5,5,0,0,https://rival-a.com/,,rival,,text,,false,false,false,false,false,,,,2024-01-01,2026-11-01,
-Only A,https://onlya.io/page,en,,200,90,10,0,10,5,5,0,0,https://rival-a.com/,,rival,,text,,false,false,false,false,false,,,,2024-01-01,2026-11-01,
+RIVAL_A = """Referring page title,Referring page URL,Domain rating,UR,Target URL,Anchor,Type,Nofollow,First seen
+Tools,https://toolsblog.com/best-seo-tools,71,20,https://rival-a.com/,Rival A,text,false,2024-01-01
+Tools 2,https://toolsblog.com/more-tools,71,18,https://rival-a.com/x,Rival A,text,false,2024-01-01
+Forum,https://forum.net/thread/1,35,10,https://rival-a.com/,rival,text,false,2024-01-01
+Ours too,https://alreadylinks.org/list,60,10,https://rival-a.com/,rival,text,false,2024-01-01
+Only A,https://onlya.io/page,90,10,https://rival-a.com/,rival,text,false,2024-01-01
 """
-RIVAL_B = """Page ascore,Source title,Source url,Target url,Anchor,External links,Internal links,Nofollow,Sponsored,Ugc,Text,Frame,Form,Image,Sitewide,First seen,Last seen,New link,Lost link
-55,Tools,https://toolsblog.com/best-seo-tools,https://rival-b.com/,Rival B,5,10,false,false,false,true,false,false,false,false,2024-01-01,2026-11-01,false,false
-30,Forum,https://forum.net/thread/2,https://rival-b.com/,B,5,10,false,false,false,true,false,false,false,false,2024-01-01,2026-11-01,false,false
-60,Ours,https://alreadylinks.org/list,https://rival-b.com/,B,5,10,false,false,false,true,false,false,false,false,2024-01-01,2026-11-01,false,false
+RIVAL_B = """Page ascore,Source title,Source url,Target url,Anchor,Nofollow,Sitewide,First seen,Last seen
+55,Tools,https://toolsblog.com/best-seo-tools,https://rival-b.com/,Rival B,false,false,2024-01-01,2026-11-01
+30,Forum,https://forum.net/thread/2,https://rival-b.com/,B,false,false,2024-01-01,2026-11-01
+60,Ours,https://alreadylinks.org/list,https://rival-b.com/,B,false,false,2024-01-01,2026-11-01
 """
 
 
