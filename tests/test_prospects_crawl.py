@@ -8,15 +8,18 @@ domains, so their links are outbound links of each other.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pymongo
 import pytest
 import pytest_twisted
+from twisted.internet.defer import DeferredList
 
 from linkcrawler.prospects.items import OpportunityItem, OutboundCheck, ProspectPage, opportunity_id
 from linkcrawler.spiders.prospects import ProspectsSpider
@@ -277,3 +280,71 @@ def test_depth_one_reads_same_site_pages_up_to_the_limit(world: World) -> None:
     assert result.stats["linkcrawler/prospects/pages"] == 4
     assert len(world.opportunities()) == 3
     assert world.old_site.hits(by_method=True).get("HEAD /dead") == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_two_workers_share_the_crawl_and_check_each_url_once(world: World, redis_url: str) -> None:
+    dead = [world.old_site.url(f"/dead/{n}") for n in range(12)]
+    for n in range(20):
+        write(world.prospects_dir, f"s{n}.html", page(links(*[(url, f"Dead {i}") for i, url in enumerate(dead)],
+                                                            (world.old_site.url(f"/only/{n}"), "Only here"))))
+    urls = ",".join(world.prospects.url(f"/s{n}.html") for n in range(20))
+    settings = {**world.settings, "REDIS_URL": redis_url, "SCHEDULER_RUN_ID": "prospects-1",
+                "SCHEDULER_IDLE_BEFORE_CLOSE": 0.5, "SCHEDULER_WORKER_TTL": 3, "SCHEDULER_PREFETCH": 1,
+                "CONCURRENT_REQUESTS": 2, "DOWNLOAD_DELAY": 0.01, "LINKCRAWLER_NOW": NOW.isoformat()}
+    outcomes = yield DeferredList([run_spider(ProspectsSpider, settings, urls=urls) for _ in range(2)],
+                                  fireOnOneErrback=True, consumeErrors=True)
+    results = [result for _, result in outcomes]
+    hits = world.old_site.hits(by_method=True)
+    for url in dead:
+        path = url.removeprefix(world.old_site.base_url)
+        assert (hits.get(f"HEAD {path}"), hits.get(f"GET {path}")) == (1, 1), (path, hits)
+    assert all(r.stats.get("linkcrawler/prospects/pages", 0) for r in results), "each worker read pages"
+    assert sum(r.stats.get("linkcrawler/prospects/checked", 0) for r in results) == 12 + 20
+    assert all(r.stats.get("linkcrawler/prospects/checked", 0) for r in results), "each worker checked links"
+    reporters = [r for r in results if any(isinstance(i, OpportunityItem) for i in r.items)]
+    assert len(reporters) == 1
+    opportunities = world.opportunities()
+    assert len(opportunities) == 20 * 13
+    assert {doc["linked_from_pages"] for (_, url), doc in opportunities.items() if url in dead} == {20}
+
+
+class _HeadLies(BaseHTTPRequestHandler):
+    """HEAD: 405 on /refused-*, 200 everywhere else; GET: the truth (404 unless the path ends in -fine)."""
+
+    def do_HEAD(self) -> None:
+        self.send_response(405 if self.path.startswith("/refused") else 200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        fine = self.path.endswith("-fine")
+        body = page("<p>" + ("A real page. " * 30 if fine else "Nothing.") + "</p>").encode()
+        self.send_response(200 if fine or self.path == "/" else 404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest_twisted.inlineCallbacks
+def test_get_where_head_is_refused_or_lies(world: World) -> None:
+    server = ThreadingHTTPServer(("127.0.0.9", 0), _HeadLies)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.9:{server.server_address[1]}"
+        targets = {f"{base}/refused-gone": "broken", f"{base}/refused-fine": "ok",
+                   f"{base}/lies-gone": "broken", f"{base}/lies-fine": "ok"}
+        write(world.prospects_dir, "h.html", page(links(*[(url, "x") for url in targets])))
+        yield world.crawl(world.prospects.url("/h.html"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    checks = world.checks()
+    assert {url: checks[url]["state"] for url in targets} == targets
+    assert checks[f"{base}/lies-gone"]["broken_reason"] == "http_404"
