@@ -50,7 +50,8 @@ def generate(root: Path, pages: int, links_per_page: int, pool: int, port: int) 
     """The prospect pages' URLs and the planted dead links by reason."""
     rng = random.Random(7)
     filler = "<p>" + "Tools and guides for people who build links and care about their reputation. " * 12 + "</p>"
-    urls, planted = [], {"http_404": set(), "parked_domain": set(), "redirect_to_unrelated": set()}
+    urls: list[str] = []
+    planted: dict[str, set[str]] = {"http_404": set(), "parked_domain": set(), "redirect_to_unrelated": set()}
     for host in HOSTS:
         (root / host / "p").mkdir(parents=True)
     (root / NEW_OWNER_HOST / "index.html").write_text("<html><title>New owner</title><body>" + filler + "</body></html>")

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
@@ -22,7 +23,7 @@ def main(argv: list[str]) -> None:
     overrides = dict(arg.split("=", 1) for arg in argv[3:])
     if which == "prospects":
         settings = get_project_settings()
-        spider: object = "prospects"
+        spider: type[Spider] | str = "prospects"
     else:
         from benchmarks.prospects.bare_spider import BareSpider
 
