@@ -77,6 +77,8 @@ def test_only_nxdomain_and_refused_connections_are_broken_failures() -> None:
     assert (refused.state, refused.broken_reason) == (CheckState.BROKEN, "connection_refused")
     for exc in (tx.TimeoutError(), tx.TCPTimedOutError(), tx.ConnectionLost(), ConnectionResetError(104, "reset")):
         assert failure_verdict(url, classify_failure(exc)).state is CheckState.UNVERIFIED
+    for name in ("AddressRefused", "RobotsDisallowed", "SSLError"):  # the guard, robots.txt, TLS: not checked
+        assert failure_verdict(url, classify_failure(name)).state is CheckState.UNVERIFIED
 
 
 def test_dns_failure_causes() -> None:
