@@ -7,6 +7,7 @@ domains, so their links are outbound links of each other.
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from collections.abc import Iterator
@@ -348,3 +349,25 @@ def test_get_where_head_is_refused_or_lies(world: World) -> None:
     checks = world.checks()
     assert {url: checks[url]["state"] for url in targets} == targets
     assert checks[f"{base}/lies-gone"]["broken_reason"] == "http_404"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_moved_prospect_page_and_the_feed_export(world: World) -> None:
+    # The prospect page moved to the newco site: links to newco are its own, not outbound.
+    write(world.prospects_dir, "moved.html", status=301, headers={"Location": world.newco.url("/roundup.html")})
+    assert world.newco.site_dir is not None
+    write(world.newco.site_dir, "roundup.html", page(
+        links((world.newco.url("/missing-own-page"), "own"), (world.old_site.url("/gone"), "=cmd|' /C calc'!A0"))))
+    feed = world.tmp / "out.csv"
+    yield world.crawl(world.prospects.url("/moved.html"))
+    assert set(world.checks()) == {world.old_site.url("/gone")}
+    [(page_url, link_url)] = list(world.opportunities())
+    assert (page_url, link_url) == (world.prospects.url("/moved.html"), world.old_site.url("/gone"))
+
+    settings = {**world.settings, "FEEDS": {str(feed): {"format": "csv"}}, "LINKCRAWLER_NOW": NOW.isoformat()}
+    yield run_spider(ProspectsSpider, settings, urls=world.prospects.url("/moved.html"), all="1")
+    rows = list(csv.DictReader(feed.read_text().splitlines()))
+    records = {row["record"] for row in rows}
+    assert records == {"prospect_pages", "outbound_checks", "opportunities"}
+    [opportunity] = [row for row in rows if row["record"] == "opportunities"]
+    assert opportunity["broken_reason"] == "http_404" and opportunity["anchor_text"].startswith("'=cmd")

@@ -253,13 +253,15 @@ class ProspectsSpider(scrapy.Spider):
     def _read_page(self, url: str, status: int, analysis: PageAnalysis, depth: int,
                    authority: float | None) -> ProspectPage:
         domain = registrable_domain(host_of(url))
+        # A page that redirected to another domain (the site moved) links to its new home as its own.
+        own_site = {domain, registrable_domain(host_of(analysis.url))}
         outbound: dict[str, str] = {}
         ours: dict[str, str] = {}
         for link in analysis.links if analysis.is_html else ():
             host = host_of(link.url)
             if self._is_ours(host):
                 ours.setdefault(link.url, link.anchor_text)
-            elif registrable_domain(host) != domain:
+            elif registrable_domain(host) not in own_site:
                 if not outbound.get(link.url):
                     outbound[link.url] = link.anchor_text
         contexts = link_contexts(analysis, outbound) if outbound else {}
