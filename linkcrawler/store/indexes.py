@@ -45,19 +45,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("site", ASCENDING), ("run", ASCENDING)], name="site_run"),
     ],
     # prospects (linkcrawler/prospects/store.py)
+    # Every index costs each write on the embedded server: only those a query needs.
     "opportunities": [
-        # _id is derived from (page_url, link_url); this serves the re-check's lookup by page.
-        IndexModel([("page_url", ASCENDING), ("link_url", ASCENDING)], unique=True, name="page_link"),
-        # scrapy opportunities: open ones, best first.
-        IndexModel([("status", ASCENDING), ("score", DESCENDING)], name="status_score"),
+        # _id is derived from (page_url, link_url): one per pair. This serves the re-check's lookup by page.
+        IndexModel([("page_url", ASCENDING)], name="page"),
     ],
     "prospect_pages": [
         IndexModel([("url", ASCENDING)], unique=True, name="url"),
-        IndexModel([("run", ASCENDING)], name="run"),
     ],
     "outbound_checks": [
         IndexModel([("url", ASCENDING)], unique=True, name="url"),
-        IndexModel([("run", ASCENDING)], name="run"),
     ],
     "competitor_links": [
         IndexModel([("competitor", ASCENDING), ("source_url", ASCENDING), ("target_url", ASCENDING)],

@@ -73,8 +73,6 @@ _PROVIDERS = (
     ("google.com/adsense/domains/caf.js", "Google AdSense for Domains"),
     ("/adsense/domains/caf.js", "Google AdSense for Domains"),
 )
-_PROVIDER_RE = re.compile("|".join(re.escape(marker) for marker, _ in _PROVIDERS), re.IGNORECASE)
-_PROVIDER_NAMES = {marker.lower(): name for marker, name in _PROVIDERS}
 
 # What a parking or for-sale notice says (normalized: lower case, single spaces).
 _FOR_SALE_RE = re.compile(
@@ -112,8 +110,12 @@ def parking_evidence(page: PageAnalysis) -> ParkingEvidence:
     strong: list[str] = []
     weak: list[str] = []
     source = page.source_text[:300_000]
-    for match in dict.fromkeys(m.group(0).lower() for m in _PROVIDER_RE.finditer(source)):
-        strong.append(f"loads {_PROVIDER_NAMES.get(match, match)} ({match})")
+    # Plain substring searches of the lower-cased markup: a regex alternation of the
+    # markers cost a millisecond a page, more than the rest of the check.
+    lowered_source = source.lower()
+    for marker, provider in _PROVIDERS:
+        if marker in lowered_source and not any(found.startswith(f"loads {provider} ") for found in strong):
+            strong.append(f"loads {provider} ({marker})")
     words = len(page.visible_text.split())
     short = words <= SHORT_PAGE_WORDS
     # Tags become spaces: "<h1>x.com</h1><p>This domain..." reads "x.com This domain...".
