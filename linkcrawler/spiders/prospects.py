@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
@@ -133,6 +134,8 @@ class ProspectsSpider(scrapy.Spider):
         super().__init__(**self.arguments.internal(kwargs))
         if values["depth"] > 1:
             raise ConfigurationError("prospects: -a depth must be 0 or 1")
+        if "://" not in values["urls"] and not os.path.isfile(values["urls"]):
+            raise ConfigurationError(f"prospects: -a urls={values['urls']!r}: no such file (and not a list of URLs)")
         self.urls_value: str = values["urls"]
         self.depth: int = values["depth"]
         self.max_pages_per_site: int = values["max_pages_per_site"] or defaults.LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE
