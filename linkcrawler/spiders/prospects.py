@@ -105,9 +105,11 @@ def _urls_argument(name: str) -> Argument:
     def convert(value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError
+        if "://" not in value and not os.path.isfile(value.strip()):
+            raise ValueError  # a path to a file that is not there
         return value.strip()
 
-    return Argument(name, convert, "a file (text, or a CSV export with a url column) or comma-separated URLs",
+    return Argument(name, convert, "an existing file (text, or a CSV export with a url column) or comma-separated URLs",
                     required=True)
 
 
@@ -134,8 +136,6 @@ class ProspectsSpider(scrapy.Spider):
         super().__init__(**self.arguments.internal(kwargs))
         if values["depth"] > 1:
             raise ConfigurationError("prospects: -a depth must be 0 or 1")
-        if "://" not in values["urls"] and not os.path.isfile(values["urls"]):
-            raise ConfigurationError(f"prospects: -a urls={values['urls']!r}: no such file (and not a list of URLs)")
         self.urls_value: str = values["urls"]
         self.depth: int = values["depth"]
         self.max_pages_per_site: int = values["max_pages_per_site"] or defaults.LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE
