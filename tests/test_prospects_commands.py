@@ -11,7 +11,7 @@ import pymongo
 from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.imports.urllist import UrlEntry, read_url_list
 from linkcrawler.prospects.items import OpportunityItem
-from linkcrawler.prospects.linkgap import link_gap
+from linkcrawler.prospects.linkgap import competitor_domain, link_gap
 from linkcrawler.prospects.store import opportunity_ops
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
@@ -123,3 +123,15 @@ def test_opportunities_best_first_with_contacts_and_a_safe_csv(tmp_path: Path, m
     assert (rows[0]["contact_name"], rows[0]["contact_email"]) == ("Ann", "ann@toolsblog.com")
     assert rows[0]["score_reasons"] == "site authority 70 (from the import): +21"
     assert rows[0]["broken_reason"] == "http_404" and rows[0]["score"] == "80"
+
+
+def test_competitor_domain_and_bad_input(tmp_path: Path, mongo_uri: str, mongo_db_name: str) -> None:
+    assert competitor_domain("https://www.Rival.co.uk/path") == "rival.co.uk"
+    assert competitor_domain("blog.rival.com") == "rival.com"
+    env = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name}
+    bad = scrapy("importlinks", "--competitor", "not a domain", str(tmp_path / "x.csv"), env=env)
+    assert bad.returncode == 2 and "--competitor" in bad.stderr
+    missing = scrapy("importlinks", "--competitor", "rival.com", str(tmp_path / "missing.csv"), env=env)
+    assert missing.returncode == 2 and "missing.csv: no such file" in missing.stderr
+    empty = scrapy("linkgap", env=env)
+    assert empty.returncode == 0 and "no competitor links" in empty.stdout

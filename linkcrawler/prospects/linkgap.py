@@ -10,6 +10,7 @@ the prospects (``scrapy linkgap -o gap.csv`` writes a list ``prospects -a urls=`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,8 @@ from linkcrawler.prospects.store import COMPETITOR_LINKS
 from linkcrawler.store.writer import WriteOp
 from linkcrawler.web.urls import host_of, normalize_url, registrable_domain
 
+_HOST_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}")
+
 __all__ = ["GapDomain", "competitor_domain", "competitor_link_op", "gap_rows", "link_gap"]
 
 
@@ -28,7 +31,7 @@ def competitor_domain(value: str) -> str:
     ``ValueError`` when it names none."""
     value = value.strip()
     host = host_of(normalize_url(value if "://" in value else f"http://{value}/"))
-    if not host:
+    if not _HOST_RE.fullmatch(host):
         raise ValueError(f"not a domain: {value!r}")
     return registrable_domain(host)
 
