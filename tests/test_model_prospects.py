@@ -161,6 +161,9 @@ def test_redirect_to_an_unrelated_front_page() -> None:
     assert unrelated_landing("http://old-site.com/guides/seo", "https://www.old-site.com/") is None  # same site
     assert unrelated_landing("http://old-site.com/", "https://newowner.com/") is None  # a front page moved
     assert unrelated_landing("http://old-site.com/guides/seo", "https://new-site.com/guides/seo") is None  # moved
+    assert unrelated_landing("http://old-site.com/old-post.html", "https://newowner.com/")
+    assert unrelated_landing("https://bit.ly/seo-guide", "https://newowner.com/") is None  # a shortener
+    assert unrelated_landing("https://go.example.com/3xYz9", "https://newowner.com/") is None  # a short code
     page = analyzed("https://newowner.com/", html("<p>" + "We sell insurance. " * 40 + "</p>", title="NewOwner"))
     verdict = page_verdict("http://old-site.com/guides/seo", page,  # type: ignore[arg-type]
                            chain=[("http://old-site.com/guides/seo", 301)])

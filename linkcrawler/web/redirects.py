@@ -29,6 +29,7 @@ and the loop rule like any redirect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from linkcrawler.web.urls import host_of, normalize_url, registrable_domain
 
 __all__ = [
     "DEFAULT_MAX_REDIRECTS",
+    "REDIRECTOR_DOMAINS",
     "REDIRECT_STATUSES",
     "Hop",
     "RedirectChain",
@@ -338,16 +340,33 @@ def _is_front_page(url: str) -> bool:
         and (len(segments[0]) == 2 or segments[0][2] in "-_")
 
 
+#: Link shorteners and redirectors: their short paths are meant to send elsewhere, home pages included.
+REDIRECTOR_DOMAINS = frozenset({
+    "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "buff.ly", "lnkd.in", "amzn.to", "rebrand.ly", "is.gd",
+    "t.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "s.id", "fb.me", "dlvr.it", "trib.al", "bl.ink",
+})
+_SLUG_RE = re.compile(r"[-_.]")
+
+
+def _looks_like_content(url: str) -> bool:
+    """A path that names a page (``/guides/seo``, ``/old-post.html``), not a short code (``/3xYz9``)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return len(segments) >= 2 or (len(segments) == 1 and _SLUG_RE.search(segments[0]) is not None)
+
+
 def unrelated_landing(start_url: str, final_url: str) -> str | None:
     """Why a redirect chain from ``start_url`` to ``final_url`` says the linked page is gone, or ``None``.
 
-    An old deep URL (a path beyond the front page) that now lands on the front
+    An old deep URL (a path that names a page) that now lands on the front
     page of *another* registrable domain: the domain changed hands (or the
     content was dropped) and the new owner sends every old URL home. A move to
     a deep URL, within the same domain, or of a front page is not that: the
-    content may well live on there.
+    content may well live on there. Nor is a short code (``/3xYz9``) or any
+    URL of a link shortener (:data:`REDIRECTOR_DOMAINS`), made to send elsewhere.
     """
-    if _is_front_page(start_url) or not _is_front_page(final_url):
+    if _is_front_page(start_url) or not _is_front_page(final_url) or not _looks_like_content(start_url):
+        return None
+    if registrable_domain(host_of(start_url)) in REDIRECTOR_DOMAINS:
         return None
     if registrable_domain(host_of(start_url)) == registrable_domain(host_of(final_url)):
         return None
