@@ -123,6 +123,10 @@ def test_an_article_about_buying_domains_is_not_parked() -> None:
     page = analyzed("http://blog.example/how-to-buy-domains", article)
     assert parked_reason(page) is None  # type: ignore[arg-type]
     assert not parking_evidence(page).strong  # type: ignore[arg-type]
+    # Nor a long review that links to a marketplace's listing.
+    review = html("<p>" + "We compared domain marketplaces for a month. " * 50
+                  + '<a href="https://www.hugedomains.com/domain_profile.cfm?d=x.com">a HugeDomains listing</a></p>')
+    assert parked_reason(analyzed("http://blog.example/marketplaces", review)) is None  # type: ignore[arg-type]
 
 
 def test_weak_parking_signals_count_only_when_every_path_answers_the_same_page() -> None:

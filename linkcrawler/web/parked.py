@@ -8,10 +8,11 @@ article *about* buying domains is not parked.
 
 Two kinds of evidence (:func:`parking_evidence`):
 
-- **strong**, each enough alone: the page loads a parking provider's script or
-  frame (Sedo, Bodis, ParkingCrew, Above, Afternic, Dan.com, HugeDomains, Google's
-  AdSense for Domains ``caf.js``...), or, on a short page (at most
-  :data:`SHORT_PAGE_WORDS` words), says the domain is for sale or parked
+- **strong**, each enough alone, on a short page (at most :data:`SHORT_PAGE_WORDS`
+  words: on a long one, a provider's name is an article's link): the page loads a
+  parking provider's script or frame (Sedo, Bodis, ParkingCrew, Above, Afternic,
+  Dan.com, HugeDomains, Google's AdSense for Domains ``caf.js``...), or says the
+  domain is for sale or parked
   ("This domain may be for sale", "Buy this domain", "This domain is parked free,
   courtesy of GoDaddy"...);
 - **weak**, enough only when the site answers the same page at every path
@@ -64,10 +65,8 @@ _PROVIDERS = (
     ("parking.namecheap.com", "Namecheap parking"),
     ("domainsponsor.com", "DomainSponsor"),
     ("smartname.com", "Smartname"),
-    ("voodoo.com", "Voodoo parking"),
     ("skenzo.com", "Skenzo"),
     ("ztomy.com", "Ztomy"),
-    ("parkweb.", "GoDaddy parking"),
     ("wsimg.com/parking-lander", "GoDaddy parking"),
     ("img1.wsimg.com/parking", "GoDaddy parking"),
     ("google.com/adsense/domains/caf.js", "Google AdSense for Domains"),
@@ -110,14 +109,15 @@ def parking_evidence(page: PageAnalysis) -> ParkingEvidence:
     strong: list[str] = []
     weak: list[str] = []
     source = page.source_text[:300_000]
+    words = len(page.visible_text.split())
+    # Parking pages are short: on a long page a provider's name is an article's link or text.
+    short = words <= SHORT_PAGE_WORDS
     # Plain substring searches of the lower-cased markup: a regex alternation of the
     # markers cost a millisecond a page, more than the rest of the check.
-    lowered_source = source.lower()
+    lowered_source = source.lower() if short else ""
     for marker, provider in _PROVIDERS:
         if marker in lowered_source and not any(found.startswith(f"loads {provider} ") for found in strong):
             strong.append(f"loads {provider} ({marker})")
-    words = len(page.visible_text.split())
-    short = words <= SHORT_PAGE_WORDS
     # Tags become spaces: "<h1>x.com</h1><p>This domain..." reads "x.com This domain...".
     lowered = " ".join(html.unescape(TAG_RE.sub(" ", HIDDEN_RE.sub(" ", source))).split()).lower() if short else ""
     title = squash(page.title, 200)
