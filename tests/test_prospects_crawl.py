@@ -371,3 +371,30 @@ def test_a_moved_prospect_page_and_the_feed_export(world: World) -> None:
     assert records == {"prospect_pages", "outbound_checks", "opportunities"}
     [opportunity] = [row for row in rows if row["record"] == "opportunities"]
     assert opportunity["broken_reason"] == "http_404" and opportunity["anchor_text"].startswith("'=cmd")
+
+
+@pytest_twisted.inlineCallbacks
+def test_what_no_worker_checked_is_checked_for_the_report(world: World, redis_url: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = [world.old_site.url(f"/dead/{n}") for n in range(4)]
+    for n in range(4):
+        write(world.prospects_dir, f"r{n}.html", page(links(*[(url, f"Dead {i}") for i, url in enumerate(dead)])))
+    left_out = set(dead[:2])
+    parse_page = ProspectsSpider.parse_page
+
+    def parse_but_some(self: ProspectsSpider, response: Any) -> Iterator[Any]:
+        # As if the worker that took these checks died before storing them.
+        for output in parse_page(self, response):
+            if getattr(output, "meta", {}).get("check_url") not in left_out:
+                yield output
+
+    monkeypatch.setattr(ProspectsSpider, "parse_page", parse_but_some)
+    settings = {**world.settings, "REDIS_URL": redis_url, "SCHEDULER_RUN_ID": "prospects-2",
+                "SCHEDULER_IDLE_BEFORE_CLOSE": 0.5, "SCHEDULER_WORKER_TTL": 3, "LINKCRAWLER_NOW": NOW.isoformat()}
+    outcomes = yield DeferredList(
+        [run_spider(ProspectsSpider, settings, urls=",".join(world.prospects.url(f"/r{n}.html") for n in range(4)))
+         for _ in range(2)], fireOnOneErrback=True, consumeErrors=True)
+    results = [result for _, result in outcomes]
+    assert sum(r.stats.get("linkcrawler/prospects/report_checks", 0) for r in results) == 2
+    assert {url for _, url in world.opportunities()} == set(dead)
+    assert len(world.opportunities()) == 16

@@ -494,6 +494,7 @@ class ProspectsSpider(scrapy.Spider):
         return Built(items=items)
 
     def _fetch_missing(self, urls: Sequence[str]) -> None:
+        self._inc("report_checks", len(urls))
         for url in urls:
             self.scheduled_checks.add(url)
             self.crawler.engine.crawl(self._check_request(url, url, [], "HEAD", local=True))
