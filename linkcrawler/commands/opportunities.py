@@ -63,8 +63,10 @@ class Command(StoreCommand):
         rows = opportunity_rows(store.db, opts.min_score, opts.limit)
         counts = {doc["_id"]: doc["n"] for doc in store.db[OPPORTUNITIES].aggregate(
             [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
-        print(f"{len(rows)} open opportunit{'y' if len(rows) == 1 else 'ies'}"
+        total = store.db[OPPORTUNITIES].count_documents({"status": "open", "score": {"$gte": opts.min_score}})
+        print(f"{total} open opportunit{'y' if total == 1 else 'ies'}"
               + (f" scoring {opts.min_score} or more" if opts.min_score else "")
+              + (f" (the best {len(rows)} below)" if len(rows) < total else "")
               + "".join(f"; {counts[s]} {s}" for s in ("fixed", "won") if counts.get(s)))
         for row in rows:
             print(f"{row['score']:>3}  {printable(row['page_url'])}")

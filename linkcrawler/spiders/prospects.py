@@ -35,6 +35,7 @@ URLs; an export's authority column is kept for the score), ``depth`` (0 or 1),
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 from collections import Counter
@@ -160,6 +161,8 @@ class ProspectsSpider(scrapy.Spider):
         self.shared = False
         self.run_id = ""
         self.report = SharedReport("prospects", self._build_report, self._fetch_missing, self._send_items)
+        #: The crawl's name in Redis: one shared crawl per prospect list (workers are given the same ``-a urls``).
+        self.shared_crawl_name = f"{self.name}:{hashlib.sha1(self.urls_value.encode()).hexdigest()[:12]}"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ProspectsSpider:
