@@ -57,6 +57,7 @@ from linkcrawler import defaults
 from linkcrawler import signals as linkcrawler_signals
 from linkcrawler.audit.redirectmap import LivePage
 from linkcrawler.clock import Clock
+from linkcrawler.crawl.scope import SiteScope
 from linkcrawler.crawl.shared_report import Built, SharedReport
 from linkcrawler.distributed.scheduler import FINGERPRINT_META, LOCAL_META
 from linkcrawler.exceptions import ConfigurationError
@@ -252,8 +253,9 @@ class ProspectsSpider(scrapy.Spider):
                 self._inc("outbound_urls")
                 yield self._check_request(link.url, link.url, [], "HEAD")
         if depth == 0 and self.depth >= 1 and analysis.is_html:
+            scope = SiteScope(url)  # the page's host and its www. twin, as site_audit's
             for same_site in analysis.links:
-                if urlsplit(same_site.url).netloc == urlsplit(url).netloc and same_site.url != url:
+                if scope.is_internal(same_site.url) and same_site.url != url:
                     request = self._page_request(same_site.url, depth=1, authority=authority)
                     if request is not None:
                         yield request
@@ -459,9 +461,10 @@ class ProspectsSpider(scrapy.Spider):
         self.crawler.stats.set_value("linkcrawler/prospects/opportunities", opened)
         for status, count in moved.items():
             self.crawler.stats.set_value(f"linkcrawler/prospects/opportunities_{status}", count)
-        logger.info("prospects: %d page(s) read, %d outbound URL(s) checked, %d broken; %d opportunit%s%s",
-                    sum(p.fetched for p in pages), len(verdicts), sum(v.broken for v in verdicts.values()),
-                    opened, "y" if opened == 1 else "ies",
+        states = Counter(v.state.value for v in verdicts.values())
+        logger.info("prospects: %d page(s) read, %d outbound URL(s) checked: %d broken, %d unverified, %d fine; "
+                    "%d opportunit%s%s", sum(p.fetched for p in pages), len(verdicts), states["broken"],
+                    states["unverified"], states["ok"], opened, "y" if opened == 1 else "ies",
                     "".join(f", {count} {status}" for status, count in sorted(moved.items())))
         return items
 
