@@ -320,6 +320,17 @@ class _HeadLies(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_GET(self) -> None:
+        if self.path.endswith(".zip"):  # a big file: its answer is its status, the body is not read
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(20 * 1024 * 1024))
+            self.end_headers()
+            try:
+                for _ in range(20 * 16):
+                    self.wfile.write(b"\0" * 65536)
+            except OSError:
+                self.server.stopped_early = True  # type: ignore[attr-defined]
+            return
         fine = self.path.endswith("-fine")
         body = page("<p>" + ("A real page. " * 30 if fine else "Nothing.") + "</p>").encode()
         self.send_response(200 if fine or self.path == "/" else 404)
@@ -340,7 +351,7 @@ def test_get_where_head_is_refused_or_lies(world: World) -> None:
     try:
         base = f"http://127.0.0.9:{server.server_address[1]}"
         targets = {f"{base}/refused-gone": "broken", f"{base}/refused-fine": "ok",
-                   f"{base}/lies-gone": "broken", f"{base}/lies-fine": "ok"}
+                   f"{base}/lies-gone": "broken", f"{base}/lies-fine": "ok", f"{base}/refused-archive.zip": "ok"}
         write(world.prospects_dir, "h.html", page(links(*[(url, "x") for url in targets])))
         yield world.crawl(world.prospects.url("/h.html"))
     finally:
@@ -349,6 +360,7 @@ def test_get_where_head_is_refused_or_lies(world: World) -> None:
     checks = world.checks()
     assert {url: checks[url]["state"] for url in targets} == targets
     assert checks[f"{base}/lies-gone"]["broken_reason"] == "http_404"
+    assert getattr(server, "stopped_early", False)  # 20 MB were not downloaded
 
 
 @pytest_twisted.inlineCallbacks

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Request, Response
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
@@ -180,12 +180,21 @@ class ProspectsSpider(scrapy.Spider):
                 "prospects with REDIS_URL shares the crawl among workers through MongoDB: "
                 "it needs the MongoDB writer pipeline (pipelines.mongo.MongoWriterPipeline) in ITEM_PIPELINES")
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         if spider.shared:
             crawler.signals.connect(spider.shared_run_joined, signal=linkcrawler_signals.shared_run_joined)
             crawler.signals.connect(spider.shared_run_drained, signal=linkcrawler_signals.shared_run_drained)
             crawler.signals.connect(spider.report.items_stored, signal=linkcrawler_signals.items_stored)
         return spider
+
+    def headers_received(self, headers: Any, body_length: int, request: Request, spider: scrapy.Spider) -> None:
+        """Stop downloading an outbound GET that is not HTML: its status is the answer (a PDF, a zip...)."""
+        if spider is not self or "check_url" not in request.meta or request.method != "GET":
+            return
+        content_type = (headers.get(b"Content-Type") or b"").lower()
+        if content_type and not content_type.startswith(_HTML_TYPES) and b"html" not in content_type:
+            raise StopDownload(fail=False)
 
     def _inc(self, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"linkcrawler/prospects/{key}", count)
