@@ -144,6 +144,8 @@ def test_every_broken_reason_and_every_unverified_outcome(world: World) -> None:
     write(world.newco.site_dir or w, "articles/moved", page("<p>The article, moved.</p>", title="Moved article"))
     write(w, "chained-404", status=302, headers={"Location": old.url("/nothing-here")})
     write(w, "fine.html", page("<p>A real page about tools and guides.</p>", title="Tools"))
+    write(w, "refreshing.html", page("<p>Moved.</p>", head=f'<meta http-equiv="refresh" content="0; url={world.newco.url("/")}">'))
+    write(w, "refresh-to-fine.html", page("<p>Moved.</p>", head='<meta http-equiv="refresh" content="0; url=/fine.html">'))
     write(w, "challenge.html", CHALLENGE, headers={"cf-mitigated": "challenge"})
     write(w, "private/report.html", page("private"))
     broken = {
@@ -156,6 +158,7 @@ def test_every_broken_reason_and_every_unverified_outcome(world: World) -> None:
         world.quiet.url("/old/page.html"): "parked_domain",
         world.soft.url("/products/widget-42"): "soft_404",
         old.url("/moved-deep"): "redirect_to_unrelated",
+        old.url("/refreshing.html"): "redirect_to_unrelated",
     }
     unverified = {
         old.url("/status/503"): "HTTP 503",
@@ -168,7 +171,7 @@ def test_every_broken_reason_and_every_unverified_outcome(world: World) -> None:
         old.url("/private/report.html"): "robots.txt",
         old.url("/loop/a"): "redirect loop",
     }
-    fine = [old.url("/fine.html"), old.url("/moved-article"), world.soft.url("/")]
+    fine = [old.url("/fine.html"), old.url("/moved-article"), world.soft.url("/"), old.url("/refresh-to-fine.html")]
     everything = [*broken, *unverified, *fine]
     write(world.prospects_dir, "resources.html", page(
         links(*[(url, f"Resource {i}") for i, url in enumerate(everything)])

@@ -82,8 +82,9 @@ from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.dns import lookup_failure
 from linkcrawler.web.outcome import ErrorKind, Failure, classify_failure
 from linkcrawler.web.page import PageAnalysis, analyze_page, link_contexts
-from linkcrawler.web.redirects import Hop, analyze_redirect_chain, redirect_location
-from linkcrawler.web.softnotfound import PageFingerprint, fingerprint, probe_url
+from linkcrawler.web.parked import parked_reason
+from linkcrawler.web.redirects import Hop, analyze_redirect_chain, redirect_location, refresh_location
+from linkcrawler.web.softnotfound import PageFingerprint, fingerprint, probe_url, says_not_found
 from linkcrawler.web.text import printable
 from linkcrawler.web.urls import host_of, registrable_domain
 
@@ -147,6 +148,7 @@ class ProspectsSpider(scrapy.Spider):
         self.clock = Clock()
         self.recheck_after = timedelta(hours=defaults.LINKCRAWLER_RECHECK_HOURS)
         self.max_redirects = defaults.LINKCRAWLER_MAX_REDIRECTS
+        self.refresh_max_delay = defaults.LINKCRAWLER_REFRESH_MAX_DELAY
         self.own_domains: list[str] = []
         self.store: Store | None = None
         #: Prospect page -> the authority its list gave (None: none).
@@ -173,6 +175,8 @@ class ProspectsSpider(scrapy.Spider):
         spider.recheck_after = timedelta(
             hours=settings.getfloat("LINKCRAWLER_RECHECK_HOURS", defaults.LINKCRAWLER_RECHECK_HOURS))
         spider.max_redirects = settings.getint("LINKCRAWLER_MAX_REDIRECTS", defaults.LINKCRAWLER_MAX_REDIRECTS)
+        spider.refresh_max_delay = settings.getfloat(
+            "LINKCRAWLER_REFRESH_MAX_DELAY", defaults.LINKCRAWLER_REFRESH_MAX_DELAY)
         spider.own_domains = [d.strip().lower() for d in settings.getlist("LINKCRAWLER_OWN_DOMAINS") if d.strip()]
         spider.shared = bool(settings.get("REDIS_URL"))
         if spider.shared and not writes_to_store(settings):
@@ -334,9 +338,19 @@ class ProspectsSpider(scrapy.Spider):
         hop, status = response.url, response.status
         method = response.request.method if response.request is not None else "GET"
         location = redirect_location(hop, status, response.headers.get(b"Location"))
+        page: PageAnalysis | None = None
+        if location is None and method == "GET" and 200 <= status < 300:
+            page = analyze_page(hop, response.body, response.headers)
+            # An immediate refresh moves the reader as a redirect does (an expired domain's new owner
+            # often sends old URLs home this way), unless the page itself says the domain or page is gone.
+            location = refresh_location(hop, page.refresh_delay, page.refresh_url, self.refresh_max_delay)
+            if location is not None and (page.challenge or parked_reason(page) or says_not_found(page)):
+                location = None
         if location is not None:
             chain.append((hop, status))
-            followed = analyze_redirect_chain([Hop(u, s) for u, s in chain], self.max_redirects, next_url=location)
+            # In a chain a 2xx hop is always a refresh (as in backlinks' redirect_chain).
+            followed = analyze_redirect_chain([Hop(u, s, refresh=200 <= s < 300) for u, s in chain],
+                                              self.max_redirects, next_url=location)
             problem = followed.problem
             if problem is not None:
                 for item in self._record(LinkVerdict(url, CheckState.UNVERIFIED, f"{problem[1]}: not checked",
@@ -362,7 +376,7 @@ class ProspectsSpider(scrapy.Spider):
         final = hop if chain else None
         verdict_or_none = status_verdict(url, status, final, chain)
         if verdict_or_none is None:
-            page = analyze_page(hop, response.body, response.headers)
+            page = page or analyze_page(hop, response.body, response.headers)
             verdict_or_none = page_verdict(url, page, chain=chain, status=status)
             if verdict_or_none is None:
                 not_found = await self.not_found_fingerprint(hop)
