@@ -6,8 +6,8 @@ registrable domain) is read with its anchor and the text around it, and each
 distinct outbound URL is checked **once per run**, however many pages carry it:
 HEAD first; GET when HEAD is refused, fails, or says 2xx HTML (the body decides
 parked domains and soft 404s) or 404/410 (confirmed, since some servers answer
-HEAD wrongly). Redirects are followed hop by hop (the one redirect model of
-:mod:`linkcrawler.web.redirects`); what an answer means is
+HEAD wrongly). Redirects are followed hop by hop, an immediate meta refresh as
+one too (the one redirect model of :mod:`linkcrawler.web.redirects`); what an answer means is
 :mod:`linkcrawler.prospects.verdict`. A DNS failure is asked of the resolver again
 (:func:`linkcrawler.web.dns.lookup_failure`): only NXDOMAIN is a gone domain.
 Every fetch goes through the address guard, robots.txt and per-host politeness
