@@ -137,3 +137,6 @@ LINKCRAWLER_TOXIC_DNS_TIMEOUT = 5.0
 #: The backlinks spider reads a linking page's facts for the toxic audit on its first
 #: check, then every this many days (1: every check; 0: never): a few ms a page, spread out.
 LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS = 7
+# prospects
+#: With ``-a depth=1``: pages read per prospect site (the listed page included), unless ``-a max_pages_per_site``.
+LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE = 20

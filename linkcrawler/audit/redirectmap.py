@@ -160,6 +160,24 @@ class TargetMatcher:
         )
 
 
+    def best_elsewhere(self, gone: GonePage) -> RedirectRule | None:
+        """The live page that best replaces ``gone``, a page of *another* site (a dead outbound
+        link on a prospect's page), scored as :meth:`best` scores; ``None`` below ``min_score``.
+
+        No fallback: the nearest ancestor of someone else's page means nothing on our site.
+        """
+        words = slug_tokens(gone.url) | frozenset().union(*(text_tokens(a) for a in gone.anchors))
+        candidates = {url for word in words for url in self._index.get(word, ())}
+        best_url, best_score = None, -1.0
+        for url in sorted(candidates):
+            score = target_score(gone, self.pages[url])
+            if score > best_score or (score == best_score and best_url is not None and len(url) < len(best_url)):
+                best_url, best_score = url, score
+        if best_url is None or best_score < self.min_score:
+            return None
+        return RedirectRule(gone.url, best_url, gone.referring_domains, best_score, gone.backlinks)
+
+
 def rank_rules(rules: Iterable[RedirectRule]) -> list[RedirectRule]:
     """Most referring domains first, then most backlinks, then by URL."""
     return sorted(rules, key=lambda r: (-r.referring_domains, -r.backlinks, r.source))

@@ -14,6 +14,7 @@ from linkcrawler.audit.store import load_findings
 from linkcrawler.cli import StoreCommand
 from linkcrawler.demo.mentions import run_mentions_demo
 from linkcrawler.demo.outreach import outreach_after_first_check, outreach_after_second_check
+from linkcrawler.demo.prospects import run_prospects_demo
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.demo.toxicity import toxicity_demo
 from linkcrawler.exceptions import LinkcrawlerError
@@ -87,6 +88,7 @@ class Command(StoreCommand):
             run_mentions_demo(site, env, run, say)
             outreach_after_second_check(site, env, run, say)
             toxicity_demo(data_dir, site.our, env, run, say)
+            run_prospects_demo(site, data_dir, lambda args: run(args, env), say, 7)
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 

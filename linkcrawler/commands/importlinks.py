@@ -1,4 +1,8 @@
-"""``scrapy importlinks FILE...``: load backlink exports into ``backlinks``."""
+"""``scrapy importlinks FILE...``: load backlink exports into ``backlinks``.
+
+``scrapy importlinks --competitor DOMAIN FILE...`` loads a competitor's export into
+``competitor_links`` instead (the link gap: :mod:`linkcrawler.prospects.linkgap`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from linkcrawler.cli import StoreCommand, report_error
 from linkcrawler.clock import Clock
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.imports import ImportRow, RowError, read_export
+from linkcrawler.prospects.linkgap import competitor_domain, competitor_link_op
+from linkcrawler.prospects.store import COMPETITOR_LINKS
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import WriteOp, write_batch
@@ -154,7 +160,7 @@ def _toxicity(row: ImportRow) -> dict[str, Any] | None:
 
 class Command(StoreCommand):
     def syntax(self) -> str:
-        return "[--target URL] FILE..."
+        return "[--target URL] FILE... | --competitor DOMAIN FILE..."
 
     def short_desc(self) -> str:
         return "Load backlink exports (Ahrefs, SEMrush, Search Console, Majestic, CSV) into backlinks"
@@ -165,19 +171,31 @@ class Command(StoreCommand):
             "not known yet as a backlink in state 'pending' with a 'new' event. Importing the "
             "same file twice changes nothing. Rows that cannot be read are reported with their "
             "line number and skipped; they never stop the rest. Search Console's link exports "
-            "name only the linking pages: give the page they link to with --target."
+            "name only the linking pages: give the page they link to with --target. With "
+            "--competitor DOMAIN the export is a competitor's: its links go to competitor_links "
+            "(for scrapy linkgap), not to backlinks."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--target", metavar="URL", help="the linked page, for exports that do not name it (Search Console)")
+        parser.add_argument("--competitor", metavar="DOMAIN",
+                            help="the export is this competitor's backlinks: load it into competitor_links")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if not args:
             raise UsageError("name at least one export file", print_help=False)
+        if opts.competitor is not None:
+            try:
+                opts.competitor = competitor_domain(opts.competitor)
+            except ValueError as exc:
+                raise UsageError(f"--competitor: {exc}", print_help=False) from None
 
     def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> None:
+        if opts.competitor is not None:
+            self.import_competitor(store, args, opts.competitor, opts.target)
+            return
         ensure_indexes(store.db, ["backlinks", "link_events"])
         report = ImportReport()
         failed_files = 0
@@ -220,6 +238,48 @@ class Command(StoreCommand):
             if batch:
                 self.written(writer.submit(store_rows, store.db, batch, now, how), report)
             report.progress(path, reader.total_bytes, reader.total_bytes, force=True)
+
+    def import_competitor(self, store: Store, names: list[str], competitor: str, target: str | None) -> None:
+        """Load competitors' exports into ``competitor_links`` (idempotent upserts, in batches)."""
+        ensure_indexes(store.db, [COMPETITOR_LINKS])
+        now = Clock.from_settings(self.settings).now()
+        report = ImportReport()
+        failed_files = 0
+        for name in names:
+            path = Path(name)
+            try:
+                if not path.is_file():
+                    raise LinkcrawlerError(f"{path}: no such file")
+                with read_export(path, default_target=target) as reader:
+                    print(f"{path}: {reader.label} of {competitor}", file=sys.stderr)
+                    batch: list[WriteOp] = []
+                    for row in reader:
+                        if isinstance(row, RowError):
+                            report.bad_row(path, row)
+                            continue
+                        report.rows += 1
+                        batch.append(competitor_link_op(competitor, row, now))
+                        if len(batch) >= BATCH_ROWS:
+                            self.write_competitor_batch(store, batch, report)
+                            batch = []
+                            report.progress(path, reader.bytes_read, reader.total_bytes)
+                    self.write_competitor_batch(store, batch, report)
+            except (OSError, LinkcrawlerError) as exc:
+                failed_files += 1
+                report_error(str(exc), self.settings)
+        print(f"imported {report.rows:,} rows of {competitor}'s backlinks into competitor_links: "
+              f"{report.bad:,} bad rows skipped" + (f", {report.unwritten:,} not written" if report.unwritten else ""))
+        if failed_files or report.unwritten:
+            self.exitcode = 2
+
+    @staticmethod
+    def write_competitor_batch(store: Store, batch: list[WriteOp], report: ImportReport) -> None:
+        if not batch:
+            return
+        _, failed = write_batch(store.db, batch)
+        if failed:
+            report.unwritten += len(failed)
+            raise LinkcrawlerError(f"{len(failed)} writes failed, first: {failed[0][1]}")
 
     @staticmethod
     def written(writing: Future[BatchResult] | None, report: ImportReport) -> None:

@@ -302,6 +302,11 @@ def _parse_row(
     )
 
 
+def parse_authority(value: str) -> float | None:
+    """A 0-100 score from an export cell ("37", "37.5", "37,5"), None if there is none."""
+    return _parse_authority(value)
+
+
 def _parse_authority(value: str) -> float | None:
     """A 0-100 score from an export cell ("37", "37.5", "37,5"), None if there is none."""
     value = value.strip().replace("%", "")

@@ -65,6 +65,23 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("follow_up_due", ASCENDING)], name="status_due"),
         IndexModel([("contacted_at", ASCENDING)], name="contacted_at"),
     ],
+    # prospects (linkcrawler/prospects/store.py)
+    # Every index costs each write on the embedded server: only those a query needs.
+    "opportunities": [
+        # _id is derived from (page_url, link_url): one per pair. This serves the re-check's lookup by page.
+        IndexModel([("page_url", ASCENDING)], name="page"),
+    ],
+    "prospect_pages": [
+        IndexModel([("url", ASCENDING)], unique=True, name="url"),
+    ],
+    "outbound_checks": [
+        IndexModel([("url", ASCENDING)], unique=True, name="url"),
+    ],
+    "competitor_links": [
+        IndexModel([("competitor", ASCENDING), ("source_url", ASCENDING), ("target_url", ASCENDING)],
+                   unique=True, name="competitor_source_target"),
+        IndexModel([("source_domain", ASCENDING)], name="source_domain"),
+    ],
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],

@@ -18,6 +18,7 @@ from linkcrawler.backlinks import store as backlinks_store
 from linkcrawler.contacts import store as contacts_store
 from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.mentions import store as mentions_store
+from linkcrawler.prospects import store as prospects_store
 from linkcrawler.store.writer import WriteOp
 from linkcrawler.toxicity import store as toxicity_store
 
@@ -37,6 +38,7 @@ WRITERS: Mapping[type, Writer] = {
     **mentions_store.WRITERS,
     **contacts_store.WRITERS,
     **toxicity_store.WRITERS,
+    **prospects_store.WRITERS,
 }
 
 

@@ -23,6 +23,7 @@ keeps its finer causes under the same names.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,12 +33,15 @@ from linkcrawler.web.text import squash
 
 __all__ = [
     "CAUSES",
+    "DNS_NXDOMAIN",
+    "DNS_TEMPORARY",
     "ROBOTS_SERVER_ERROR",
     "UNCHECKED_KINDS",
     "ErrorKind",
     "Failure",
     "FetchStatus",
     "classify_failure",
+    "dns_failure",
     "error_kind",
     "is_broken",
 ]
@@ -232,11 +236,24 @@ _RULES: tuple[tuple[str, ErrorKind, str, frozenset[str]], ...] = (
 #: The cause of a page not fetched because its robots.txt answers 5xx (RFC 9309: disallowed
 #: for now); set by the robots.txt middleware, which classifies its refusals itself.
 ROBOTS_SERVER_ERROR = "robots_server_error"
+#: The cause of a DNS failure whose resolver said the name does not exist (NXDOMAIN):
+#: the domain is gone, unlike a lookup that timed out or met a failing server.
+DNS_NXDOMAIN = "dns_nxdomain"
+#: The cause of a DNS failure that says nothing about the name (timeout, SERVFAIL, no resolver).
+DNS_TEMPORARY = "dns_temporary"
 #: Every cause with its kind, in the order the rules are tried (``other`` last).
 CAUSES: dict[str, ErrorKind] = (
     {cause: kind for cause, kind, _, _ in _RULES}
-    | {ROBOTS_SERVER_ERROR: ErrorKind.ROBOTS_DISALLOWED, "other": ErrorKind.DOWNLOAD_ERROR}
+    | {
+        ROBOTS_SERVER_ERROR: ErrorKind.ROBOTS_DISALLOWED,
+        DNS_NXDOMAIN: ErrorKind.DNS_ERROR,
+        DNS_TEMPORARY: ErrorKind.DNS_ERROR,
+        "other": ErrorKind.DOWNLOAD_ERROR,
+    }
 )
+#: getaddrinfo's error codes for "no such name" (glibc answers NXDOMAIN with EAI_NONAME).
+#: EAI_AGAIN (timeout, SERVFAIL) and EAI_FAIL say nothing about the name.
+_NXDOMAIN_CODES = frozenset({socket.EAI_NONAME})
 _TOO_LARGE_MARKERS = ("max size", "maxsize", "too large")
 
 
@@ -344,6 +361,30 @@ def classify_failure(failure: BaseException | str | Any) -> Failure:
     short = squash(name.rsplit(".", 1)[-1], 80)
     message = squash(str(exc), _MAX_MESSAGE_CHARS) if isinstance(exc, BaseException) else ""
     return Failure(ErrorKind.DOWNLOAD_ERROR, "other", f"download failed ({short})", name, message)
+
+
+def dns_failure(error: OSError | int) -> Failure:
+    """What a failed host-name lookup says: the getaddrinfo error (or its code) classified.
+
+    ``dns_nxdomain`` when the resolver answered that the name does not exist;
+    ``dns_temporary`` for a timeout or a failing server (``EAI_AGAIN``, ``EAI_FAIL``),
+    which says nothing about the name; ``dns_error`` for anything else.
+
+    :func:`classify_failure` cannot say it: Twisted's resolver drops getaddrinfo's
+    code ("no results for hostname lookup" whatever the cause), so a caller that
+    must know (prospects: a gone domain is a broken link, a timeout is not) asks
+    the resolver again (:func:`linkcrawler.web.dns.lookup_failure`).
+    """
+    code = error if isinstance(error, int) else error.errno
+    exception = "" if isinstance(error, int) else _qualified(error)
+    message = "" if isinstance(error, int) else squash(str(error), _MAX_MESSAGE_CHARS)
+    if code in _NXDOMAIN_CODES:
+        return Failure(ErrorKind.DNS_ERROR, DNS_NXDOMAIN, "the domain name does not exist (NXDOMAIN)",
+                       exception, message)
+    if code in (socket.EAI_AGAIN, socket.EAI_FAIL):
+        return Failure(ErrorKind.DNS_ERROR, DNS_TEMPORARY, "DNS lookup failed for now (timeout or server failure)",
+                       exception, message)
+    return Failure(ErrorKind.DNS_ERROR, "dns_error", "DNS lookup failed", exception, message)
 
 
 def error_kind(failure: BaseException | str | Any) -> str:

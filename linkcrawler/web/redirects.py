@@ -29,17 +29,19 @@ and the loop rule like any redirect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from linkcrawler import defaults
 from linkcrawler.web.outcome import ErrorKind, FetchStatus
-from linkcrawler.web.urls import normalize_url
+from linkcrawler.web.urls import host_of, normalize_url, registrable_domain
 
 __all__ = [
     "DEFAULT_MAX_REDIRECTS",
+    "REDIRECTOR_DOMAINS",
     "REDIRECT_STATUSES",
     "Hop",
     "RedirectChain",
@@ -50,6 +52,7 @@ __all__ = [
     "is_redirect_status",
     "redirect_location",
     "refresh_location",
+    "unrelated_landing",
 ]
 
 #: Redirect hops followed before a chain counts as too long (``LINKCRAWLER_MAX_REDIRECTS``).
@@ -318,3 +321,53 @@ class RedirectGraph:
             if too_many(len(hops), self.max_redirects):
                 return Resolution(tuple(hops), None, ErrorKind.TOO_MANY_REDIRECTS.value)
             current = location
+
+
+# --- where a chain ends up ------------------------------------------------------------
+
+#: Paths that are a site's front door, not a page about anything (``/``, ``/index.html``, ``/en/``...).
+_FRONT_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/default.aspx"})
+
+
+def _is_front_page(url: str) -> bool:
+    parts = urlsplit(url)
+    path = parts.path.lower().rstrip("/")
+    if path in _FRONT_PATHS or path + "/" in _FRONT_PATHS:
+        return True
+    segments = [s for s in path.split("/") if s]
+    # A language root ("/en", "/de-de") is a front page too.
+    return len(segments) == 1 and len(segments[0]) in (2, 5) and segments[0][:2].isalpha() \
+        and (len(segments[0]) == 2 or segments[0][2] in "-_")
+
+
+#: Link shorteners and redirectors: their short paths are meant to send elsewhere, home pages included.
+REDIRECTOR_DOMAINS = frozenset({
+    "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "buff.ly", "lnkd.in", "amzn.to", "rebrand.ly", "is.gd",
+    "t.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "s.id", "fb.me", "dlvr.it", "trib.al", "bl.ink",
+})
+_SLUG_RE = re.compile(r"[-_.]")
+
+
+def _looks_like_content(url: str) -> bool:
+    """A path that names a page (``/guides/seo``, ``/old-post.html``), not a short code (``/3xYz9``)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return len(segments) >= 2 or (len(segments) == 1 and _SLUG_RE.search(segments[0]) is not None)
+
+
+def unrelated_landing(start_url: str, final_url: str) -> str | None:
+    """Why a redirect chain from ``start_url`` to ``final_url`` says the linked page is gone, or ``None``.
+
+    An old deep URL (a path that names a page) that now lands on the front
+    page of *another* registrable domain: the domain changed hands (or the
+    content was dropped) and the new owner sends every old URL home. A move to
+    a deep URL, within the same domain, or of a front page is not that: the
+    content may well live on there. Nor is a short code (``/3xYz9``) or any
+    URL of a link shortener (:data:`REDIRECTOR_DOMAINS`), made to send elsewhere.
+    """
+    if _is_front_page(start_url) or not _is_front_page(final_url) or not _looks_like_content(start_url):
+        return None
+    if registrable_domain(host_of(start_url)) in REDIRECTOR_DOMAINS:
+        return None
+    if registrable_domain(host_of(start_url)) == registrable_domain(host_of(final_url)):
+        return None
+    return f"redirects to the home page of another site ({final_url})"

@@ -49,6 +49,7 @@ __all__ = [
     "probe_url",
     "same_template",
     "says_not_found",
+    "similarity",
     "soft_404_signals",
 ]
 
@@ -184,6 +185,11 @@ def _shingles(words: list[str]) -> frozenset[int]:
     if len(words) < _SHINGLE:
         return frozenset({hash(" ".join(words))}) if words else frozenset()
     return frozenset(hash(" ".join(words[i : i + _SHINGLE])) for i in range(len(words) - _SHINGLE + 1))
+
+
+def similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard similarity of two :attr:`PageFingerprint.shingles` sets, 0..1."""
+    return _similarity(a, b)
 
 
 def _similarity(a: frozenset[int], b: frozenset[int]) -> float:

@@ -1,0 +1,27 @@
+"""Asking the resolver again why a host name did not resolve (blocking: run it in a thread)."""
+
+from __future__ import annotations
+
+import socket
+
+from linkcrawler.web.outcome import ErrorKind, Failure, dns_failure
+from linkcrawler.web.text import squash
+
+__all__ = ["lookup_failure"]
+
+
+def lookup_failure(host: str) -> Failure | None:
+    """Why ``host`` does not resolve (:func:`~linkcrawler.web.outcome.dns_failure`), or ``None`` when it does now.
+
+    Blocking (getaddrinfo): call it from a thread. The system resolver answers a
+    name that does not exist with ``EAI_NONAME`` (NXDOMAIN) and a resolver that
+    timed out or failed with ``EAI_AGAIN``/``EAI_FAIL``: only the first is a gone domain.
+    """
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return dns_failure(exc)
+    except (OSError, UnicodeError) as exc:  # an unencodable name, no resolver...: nothing certain
+        return Failure(ErrorKind.DNS_ERROR, "dns_error", "DNS lookup failed", type(exc).__qualname__,
+                       squash(str(exc), 300))
+    return None
