@@ -257,8 +257,10 @@ def test_listing_best_first_with_contacts(site: Site, tmp_path: Path, mongo_uri:
                                           ("/linked.html", "")]) + "\n")
     yield site.crawl(urls=str(listing), brand="Acme")
     site.db.contacts.insert_many([
-        {"domain": "127.0.0.1", "name": "Jo Editor", "email": "jo@blog.example", "confidence": 0.9},
-        {"domain": "127.0.0.1", "name": "Someone", "email": "x@blog.example", "confidence": 0.2},
+        {"domain": "127.0.0.1", "key": "email:jo@blog.example", "name": "Jo Editor", "email": "jo@blog.example",
+         "confidence": 0.9},
+        {"domain": "127.0.0.1", "key": "email:x@blog.example", "name": "Someone", "email": "x@blog.example",
+         "confidence": 0.2},
     ])
 
     out = tmp_path / "mentions.csv"
