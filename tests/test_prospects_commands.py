@@ -110,8 +110,10 @@ def test_opportunities_best_first_with_contacts_and_a_safe_csv(tmp_path: Path, m
     write_batch(mongo_db, ops)
     mongo_db.opportunities.update_one({"page_url": "https://toolsblog.com/c"}, {"$set": {"status": "fixed"}})
     mongo_db.contacts.insert_many([
-        {"domain": "toolsblog.com", "name": "Ann", "email": "ann@toolsblog.com", "confidence": 0.9},
-        {"domain": "toolsblog.com", "name": "Bob", "email": "bob@toolsblog.com", "confidence": 0.4},
+        {"domain": "toolsblog.com", "key": "email:ann@toolsblog.com", "name": "Ann", "email": "ann@toolsblog.com",
+         "confidence": 0.9},
+        {"domain": "toolsblog.com", "key": "email:bob@toolsblog.com", "name": "Bob", "email": "bob@toolsblog.com",
+         "confidence": 0.4},
     ])
     out = tmp_path / "opps.csv"
     result = scrapy("opportunities", "--min-score", "20", "-o", str(out), env=env)
