@@ -129,6 +129,9 @@ class PageAnalysis:
     """Hosts of the ``targets`` whose links were kept past the ``max_links`` cap."""
     source_text: str = field(default="", repr=False, compare=False)
     """The decoded body, kept for the rarely needed texts below (parsed again on demand)."""
+    tree: Any = field(default=None, repr=False, compare=False)
+    """The lxml root of the one parse when libxml2 read the whole document, else ``None``:
+    the readers of a link's surroundings (:mod:`~linkcrawler.web.context`) walk it."""
 
     @cached_property
     def _texts(self) -> dict[str, str]:
@@ -464,4 +467,5 @@ def analyze_page(
         raw_links=tuple(links),
         tracked_hosts=collector.tracked if truncated else frozenset(),
         source_text=text,
+        tree=root if parsed_fully else None,
     )
