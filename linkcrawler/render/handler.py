@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from linkcrawler import defaults
@@ -105,3 +107,21 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             crawler.stats,
         )
         self.abort_request = self.guard.should_abort
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    async def _maybe_launch_in_thread(self) -> None:
+        # scrapy-playwright starts Playwright's driver when the engine starts; a
+        # crawl that renders nothing should not pay for it: started on the first render.
+        return None
+
+    def _engine_started(self) -> None:  # type: ignore[override]  # the pre-2.14 signal handler
+        return None
+
+    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        if not self._started:
+            async with self._start_lock:
+                if not self._started:
+                    await self._launch()
+                    self._started = True
+        return await super()._download_request(request, spider)
