@@ -89,16 +89,20 @@ def store_rows(db: Database[dict[str, Any]], rows: list[ImportRow], found_at: da
         if link_id in documents:  # twice in one batch: the later row refreshes, as an upsert would
             if row.authority is not None:
                 documents[link_id]["authority"] = row.authority
+            if row.expires_at is not None:
+                documents[link_id]["expires_at"] = row.expires_at
         elif link_id in known:
-            authority, formats = known[link_id]
-            if (row.authority is not None and row.authority != authority) or row.source_format not in formats:
+            authority, formats, expires_at = known[link_id]
+            if ((row.authority is not None and row.authority != authority) or row.source_format not in formats
+                    or (row.expires_at is not None and row.expires_at != expires_at)):
                 refreshes.append(_upsert(row, found_at, how))
                 known[link_id] = (row.authority if row.authority is not None else authority,
-                                  [*formats, row.source_format])
+                                  [*formats, row.source_format], row.expires_at or expires_at)
         else:
             document, event = new_backlink_documents(
                 row.source_url, row.target_url, found_at, how, anchor_text=row.anchor_text,
                 authority=row.authority, first_seen=row.first_seen, imported_from=row.source_format,
+                extra=_expiry(row),
             )
             documents[link_id] = document
             events.append(WriteOp.insert_once(EVENTS, event, phase=0))
@@ -121,22 +125,29 @@ def store_rows(db: Database[dict[str, Any]], rows: list[ImportRow], found_at: da
     return result
 
 
-def _known_backlinks(db: Database[dict[str, Any]], ids: list[str]) -> dict[str, tuple[Any, list[str]]]:
-    """(authority, imported_from) of those of ``ids`` that are known backlinks."""
-    known: dict[str, tuple[Any, list[str]]] = {}
+def _known_backlinks(db: Database[dict[str, Any]], ids: list[str]) -> dict[str, tuple[Any, list[str], Any]]:
+    """(authority, imported_from, expires_at) of those of ``ids`` that are known backlinks."""
+    known: dict[str, tuple[Any, list[str], Any]] = {}
     for start in range(0, len(ids), LOOKUP_IDS):
         found = db[BACKLINKS].find(
-            {"_id": {"$in": ids[start:start + LOOKUP_IDS]}}, {"authority": 1, "imported_from": 1}
+            {"_id": {"$in": ids[start:start + LOOKUP_IDS]}}, {"authority": 1, "imported_from": 1, "expires_at": 1}
         )
         for document in found:
-            known[document["_id"]] = (document.get("authority"), list(document.get("imported_from") or []))
+            known[document["_id"]] = (document.get("authority"), list(document.get("imported_from") or []),
+                                      document.get("expires_at"))
     return known
+
+
+def _expiry(row: ImportRow) -> dict[str, Any] | None:
+    """What an import row says of its link's end (kept on the backlink as ``expires_at``)."""
+    return {"expires_at": row.expires_at} if row.expires_at is not None else None
 
 
 def _upsert(row: ImportRow, found_at: datetime, how: str) -> WriteOp:
     return new_backlink_ops(
         row.source_url, row.target_url, found_at, how, anchor_text=row.anchor_text,
         authority=row.authority, first_seen=row.first_seen, imported_from=row.source_format,
+        extra=_expiry(row),
     )[-1]
 
 

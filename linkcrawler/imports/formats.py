@@ -43,6 +43,11 @@ class ExportFormat:
     nofollow_flags: tuple[str, ...] = ()
     link_type: tuple[str, ...] = ()
     first_seen: tuple[str, ...] = ()
+    #: When a paid or temporary link ends: a column the user adds to any export.
+    expires_at: tuple[str, ...] = (
+        "expires_at", "Expires at", "Expires", "Expiry", "Expiry date", "Expiration", "Expiration date",
+        "End date", "Ends", "Valid until",
+    )
     markers: tuple[str, ...] = ()
     #: False when the export may name only the linking pages (Search Console).
     target_in_file: bool = True
@@ -103,7 +108,7 @@ GSC = ExportFormat(
 GENERIC = ExportFormat(
     name="generic",
     label="any CSV with source_url and target_url columns (anchor_text, authority, "
-    "nofollow, first_seen read when present)",
+    "nofollow, first_seen, expires_at read when present)",
     source=("source_url",),
     target=("target_url",),
     anchor=("anchor_text", "anchor"),
@@ -137,6 +142,7 @@ class ColumnMap:
     nofollow_flags: tuple[int, ...]
     link_type: int | None
     first_seen: tuple[int, ...]
+    expires_at: tuple[int, ...] = ()
 
 
 def detect_format(header: Sequence[str], source_name: str = "<export>") -> ColumnMap:
@@ -179,6 +185,7 @@ def _match(export_format: ExportFormat, keys: list[str]) -> ColumnMap | None:
         nofollow_flags=_all_indexes(keys, export_format.nofollow_flags),
         link_type=_first_index(keys, export_format.link_type),
         first_seen=_all_indexes(keys, export_format.first_seen),
+        expires_at=_all_indexes(keys, export_format.expires_at),
     )
 
 

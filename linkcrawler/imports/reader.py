@@ -79,6 +79,8 @@ class ImportRow:
     nofollow: bool | None
     first_seen: datetime | None
     source_format: str
+    #: When a paid or temporary link ends (an ``expires_at`` column, any date format).
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,7 @@ def _parse_row(
         nofollow=_nofollow(fields, columns),
         first_seen=_first(_parse_date, fields, columns.first_seen),
         source_format=columns.format.name,
+        expires_at=_first(_parse_date, fields, columns.expires_at),
     )
 
 

@@ -95,7 +95,7 @@ class BrowserRequestGuard:
             self.stats.inc_value(key)
 
 
-class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped package
     """scrapy-playwright's handler whose browser requests pass :class:`BrowserRequestGuard`."""
 
     def __init__(self, crawler: Crawler) -> None:
@@ -115,7 +115,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         # crawl that renders nothing should not pay for it: started on the first render.
         return None
 
-    def _engine_started(self) -> None:  # type: ignore[override]  # the pre-2.14 signal handler
+    def _engine_started(self) -> None:  # the pre-2.14 signal handler
         return None
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
@@ -124,4 +124,5 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 if not self._started:
                     await self._launch()
                     self._started = True
-        return await super()._download_request(request, spider)
+        response: Response = await super()._download_request(request, spider)
+        return response
