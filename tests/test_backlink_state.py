@@ -126,5 +126,5 @@ def test_backlinks_keep_only_the_indexes_a_query_uses(mongo_db: pymongo.database
     ensure_indexes(mongo_db)
     ensure_indexes(mongo_db)  # idempotent
     assert set(mongo_db.backlinks.index_information()) == {
-        "_id_", "source_target", "due_next_check", "expires_at", "status", "target",
+        "_id_", "source_target", "due_next_check", "status", "target",
     }

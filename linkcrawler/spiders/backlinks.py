@@ -235,7 +235,8 @@ class BacklinksSpider(scrapy.Spider):
 
         A link ``d`` days or less from its ``expires_at`` (``d`` in
         ``LINKCRAWLER_EXPIRING_DAYS``) gets the notice of the smallest such ``d``;
-        its key makes a second run's copy no second event.
+        its key makes a second run's copy no second event. No index serves it: one
+        scan a run costs less than an index entry rewritten by every check of every link.
         """
         notices = ExpiringNotices()
         if not self.expiring_days or self.store is None:

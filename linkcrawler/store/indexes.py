@@ -20,8 +20,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The due query (backlinks/store.py due_filter): next_check, and last_checked
         # for links stored before the schedule existed (next_check missing).
         IndexModel([("next_check", ASCENDING), ("last_checked", ASCENDING)], name="due_next_check"),
-        # The expiring notices (spiders/backlinks.py): only links with an end date.
-        IndexModel([("expires_at", ASCENDING)], name="expires_at", sparse=True),
         # linkstatus: the lost links.
         IndexModel([("status", ASCENDING)], name="status"),
         # redirectmap: the backlinks of the gone pages (audit/store.py referring_domains).
