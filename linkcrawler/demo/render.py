@@ -16,10 +16,18 @@ DEMO_EXPORT = """source_url,target_url,anchor_text,authority,expires_at
 """
 
 
-def show_confirmed_losses(db: pymongo.database.Database[dict[str, Any]], data_dir: Path, env: dict[str, str]) -> None:
-    """Import two links, check them, remove one, check a day later: print states and the lost event."""
+def show_confirmed_losses(demo_db: pymongo.database.Database[dict[str, Any]], data_dir: Path,
+                          env: dict[str, str]) -> None:
+    """Import two links, check them, remove one, check a week later: print states and events.
+
+    In a database of its own beside the demo's (its name + ``_render``): a week
+    later the earlier steps' links, whose site is gone by then, would be due too.
+    """
     from linkcrawler.commands.demo import run, say
 
+    db = demo_db.client[demo_db.name + "_render"]
+    db.client.drop_database(db.name)
+    env = {**env, "MONGO_DATABASE": db.name}
     now = datetime.now(UTC).replace(microsecond=0)
     with DemoSite(data_dir / "demo-render-site") as site:
         export = data_dir / "demo-render-export.csv"
