@@ -117,6 +117,14 @@ def test_a_static_page_without_the_link_is_confirmed_in_a_browser_before_removed
     assert site.status(plain2)["status"] == "removed"
     assert "browser" not in site.status(plain2)["status_reason"]
     assert "linkcrawler/render/requests" not in result.stats
+    # Over the budget: recorded, saying it was not confirmed.
+    write(site.root, "plain3.html", page("<p>Nothing here</p>"))
+    plain3 = know(site, "/plain3.html")
+    result = yield crawl(site, T0, LINKCRAWLER_RENDER_MAX_PER_RUN=0)
+    assert site.status(plain3)["status"] == "removed"
+    assert site.status(plain3)["status_reason"].endswith(
+        "; not confirmed in a browser: LINKCRAWLER_RENDER_MAX_PER_RUN reached")
+    assert result.stats["linkcrawler/render/over_budget"] == 3
 
 
 @needs_chromium
@@ -139,10 +147,10 @@ def test_a_rendered_page_requesting_a_private_address_is_refused(
 ) -> None:
     inner_dir = tmp_path / "inner"
     inner_dir.mkdir()
-    write(inner_dir, "secret.png", "not an image")
+    write(inner_dir, "secret.js", "document.title = 'read the intranet';")
     inner = mockserver_factory(host="127.0.0.2", site_dir=inner_dir)
     write(site.root, "app.html", script_page(
-        f"<p>See {link()}</p>", extra=f'<img src="{inner.url("/secret.png")}">'
+        f"<p>See {link()}</p>", extra=f'<script src="{inner.url("/secret.js")}"></script>'
     ))
     app = know(site, "/app.html")
     # Our own test server is allowed by network; every other private address is not.

@@ -6,7 +6,8 @@ its host resolved off the event loop (``getaddrinfo`` runs in a thread) and
 aborted when an address is loopback, private or otherwise non-public, unless
 ``LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES`` (or ``LINKCRAWLER_ALLOWED_NETWORKS``)
 allows it. Schemes that reach no web host (``file:``, ``chrome:``, ``ftp:``...)
-are aborted; ``data:``, ``blob:`` and ``about:`` stay in the browser. Each
+are aborted; ``data:``, ``blob:`` and ``about:`` stay in the browser. Images,
+media and fonts are not fetched at all: they cannot put a link on a page. Each
 refusal is counted (``linkcrawler/render/refused_address``) and logged.
 
 Requests without ``meta["playwright"]`` go to Scrapy's HTTP/1.1 handler, as
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 _IN_BROWSER = frozenset({"data", "blob", "about"})
 _GUARDED = frozenset({"http", "https", "ws", "wss"})
+#: What cannot put a link on a page: not fetched (the render is only about links).
+_NOT_NEEDED = frozenset({"image", "media", "font"})
 
 
 class BrowserRequestGuard:
@@ -58,6 +61,8 @@ class BrowserRequestGuard:
             self._count("linkcrawler/render/refused_scheme")
             logger.info("render: refused a %s: request from a rendered page (%s)", printable(scheme)[:20],
                         printable(url)[:200])
+            return True
+        if getattr(request, "resource_type", None) in _NOT_NEEDED:
             return True
         if self.allow_private:
             return False
