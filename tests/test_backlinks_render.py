@@ -323,3 +323,15 @@ def test_expiring_notices_at_7_and_2_days_once_each_then_expired_as_agreed(site:
     assert lost["reason"] == doc["status_reason"]
     # Its end was agreed: no browser is needed to confirm it.
     assert "linkcrawler/render/requests" not in result.stats
+
+
+def test_a_bad_render_mode_is_one_line_and_exit_code_2(mongo_uri: str, mongo_db_name: str) -> None:
+    from tests.test_cli import scrapy
+
+    done = scrapy("crawl", "backlinks", "-s", "LINKCRAWLER_RENDER=sometimes",
+                  env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: LINKCRAWLER_RENDER='sometimes': expected one of never, confirm, always"
+    )
+    assert "Traceback" not in done.stderr

@@ -66,6 +66,7 @@ from linkcrawler.backlinks.verdict import (
     with_redirect_context,
 )
 from linkcrawler.clock import Clock
+from linkcrawler.exceptions import ConfigurationError
 from linkcrawler.middlewares.robots import ROBOTS_SERVER_ERROR_AS_ABSENT
 from linkcrawler.render.mode import CONTEXT as RENDER_CONTEXT
 from linkcrawler.render.mode import RenderMode, context_kwargs, playwright_settings, render_mode
@@ -153,7 +154,10 @@ class BacklinksSpider(scrapy.Spider):
         super().update_settings(settings)
         # The browser's download handler only when this crawl renders: the other
         # spiders, and a crawl with rendering off, keep Scrapy's own handler.
-        mode, _ = render_mode(settings)
+        try:
+            mode, _ = render_mode(settings)
+        except ConfigurationError:
+            return  # from_crawler reports it, as one line, through the crawl command
         if mode is not RenderMode.NEVER:
             settings.setdict(playwright_settings(settings), priority="spider")
 
@@ -180,7 +184,9 @@ class BacklinksSpider(scrapy.Spider):
         mode, why_off = render_mode(settings)
         spider.render_mode = mode
         if why_off:
-            logger.warning("backlinks: %s", why_off)
+            # Asked for and impossible is a warning; off by default on this machine, a note.
+            asked = bool(settings.get("LINKCRAWLER_RENDER"))
+            logger.log(logging.WARNING if asked else logging.INFO, "backlinks: %s", why_off)
         spider.render_max = settings.getint("LINKCRAWLER_RENDER_MAX_PER_RUN", defaults.LINKCRAWLER_RENDER_MAX_PER_RUN)
         spider.render_timeout = settings.getfloat("LINKCRAWLER_RENDER_TIMEOUT", defaults.LINKCRAWLER_RENDER_TIMEOUT)
         spider.render_settle_ms = settings.getint(
