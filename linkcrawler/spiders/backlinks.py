@@ -73,7 +73,7 @@ from linkcrawler.render.mode import RenderMode, context_kwargs, playwright_setti
 from linkcrawler.spiders.arguments import SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.web.context import fingerprint_text, link_context, looks_script_built, main_text
+from linkcrawler.web.context import content_fingerprint, link_context, looks_script_built, main_content
 from linkcrawler.web.headers import normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
@@ -351,8 +351,8 @@ class BacklinksSpider(scrapy.Spider):
             not_found = None
             if not carries_a_link and needs_probe(page):
                 not_found = await self.not_found_fingerprint(response.url)
-            text = main_text(page)
-            page_fingerprint = fingerprint_text(text) if text is not None else None
+            content = main_content(page)
+            page_fingerprint = content_fingerprint(page, content)
             verdicts = []
             for link in links:
                 verdict = classify_backlink(page, link.target_url, link.source_url,
@@ -365,7 +365,7 @@ class BacklinksSpider(scrapy.Spider):
                 ))
             result.discovered = self.discover(page, links, now)
             if needs_render(self.render_mode, page.is_html, links, verdicts, now,
-                            lambda: looks_script_built(page, text)):
+                            lambda: looks_script_built(page, content)):
                 if self.renders < self.render_max:
                     self.renders += 1
                     self.crawler.stats.inc_value("linkcrawler/render/requests")
@@ -550,8 +550,11 @@ class BacklinksSpider(scrapy.Spider):
         """The check of ``link`` on a page that answered, with its context or the cause of its loss."""
         reason, context = verdict.reason, None
         if verdict.status in PRESENT_STATUSES:
-            found = link_context(page, link.target_url)
-            context = found.as_document() if found is not None else None
+            if link.context and page_fingerprint is not None and page_fingerprint == link.page_fingerprint:
+                context = link.context  # the same main text: the same surroundings, not read again
+            else:
+                found = link_context(page, link.target_url)
+                context = found.as_document() if found is not None else None
         elif verdict.status is Status.REMOVED and link.context:
             reason = explain_removal(link.context, page, link.target_url, verdict.reason,
                                      keep_detail=bool(verdict.extra.get("seen_in")))

@@ -7,7 +7,7 @@ day; trafilatura would cost more than the whole check):
 - :func:`link_context`: the text just before and after a link, its anchor, the
   heading it sits under and a fingerprint of its paragraph (the nearest block
   element around it), each bounded (:data:`CONTEXT_CHARS`);
-- :func:`content_fingerprint`: a short hash of the page's main text (``<main>``,
+- :func:`content_fingerprint`: a short hash of the page's main text (:func:`main_content`: ``<main>``,
   else ``<article>``, else ``<body>`` without navigation, header, footer and
   asides), whose change over checks says how often the page changes;
 - :func:`paragraphs`: the block texts of a page, to find where a link's paragraph
@@ -39,7 +39,7 @@ __all__ = [
     "fingerprint_text",
     "link_context",
     "looks_script_built",
-    "main_text",
+    "main_content",
     "paragraphs",
 ]
 
@@ -56,17 +56,13 @@ _SPACED = BLOCK_TAGS | {"br", "hr", "tr", "ul", "ol", "table", "img"}
 _SKIPPED = frozenset({"script", "style", "noscript", "template"})
 #: Ids of the element a JavaScript framework renders the page into.
 APP_ROOT_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte", "q-app", "main-app"})
-#: Below this many characters of main text, a page with scripts looks script-built.
+#: Below this many bytes of main text (whitespace not counted), a page with scripts looks script-built.
 LITTLE_TEXT = 250
 
-_MAIN_TEXT = etree.XPath(
-    "descendant-or-self::text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template or ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)]"
-)
-_HEADING_BEFORE = etree.XPath(
-    "(ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
-    " | preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6])[last()]"
-)
+_HREF_CONTAINS = etree.XPath("descendant::a[contains(@href, $host)]")
+#: Left out of the main text: code, and what a site repeats on every page.
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+_NOT_MAIN = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,28 +85,56 @@ class LinkContext:
 
 
 def fingerprint_text(text: str) -> str:
-    """A short, stable fingerprint of a text: case and whitespace do not count."""
-    return hashlib.blake2b(squash(text).casefold().encode("utf-8"), digest_size=6).hexdigest()
+    """A short, stable fingerprint of a (paragraph's) text: case and whitespace do not count."""
+    text = squash(text)
+    return hashlib.blake2b(text.lower().encode("utf-8", "replace"), digest_size=6).hexdigest()
 
 
-def main_text(page: PageAnalysis) -> str | None:
-    """The page's main text (squashed), or ``None`` when the page was not parsed whole."""
+def main_content(page: PageAnalysis) -> bytes | None:
+    """The page's main text as UTF-8 without any whitespace, or ``None`` when the page was not parsed whole.
+
+    What the page's fingerprint and "little text" are made of; never stored or shown.
+    """
     root = page.tree
     if root is None:
         return None
     body = root.find("body")
-    main = next(iter(root.iter("main")), None) or next(iter(root.iter("article")), None)
+    main = next(iter(root.iter("main")), None)
+    if main is None:
+        main = next(iter(root.iter("article")), None)
     scope = main if main is not None else (body if body is not None else root)
-    return squash(" ".join(_MAIN_TEXT(scope)))
+    # Serializing as text is done in C, and so is deleting whitespace from bytes: a
+    # 12 KB page costs about 0.03 ms, where an XPath over its text nodes costs 0.7 ms
+    # and a str.split() 0.16 ms (measured). The left-out parts are cut the same way.
+    text = _bytes_of(scope)
+    for element in scope.iter(*_NOT_MAIN):
+        part = _bytes_of(element)
+        if part:
+            text = text.replace(part, b" ", 1)
+    return text.translate(None, _WHITESPACE)
 
 
-def content_fingerprint(page: PageAnalysis) -> str | None:
-    """:func:`fingerprint_text` of :func:`main_text`; ``None`` for a page not parsed whole."""
-    text = main_text(page)
-    return None if text is None else fingerprint_text(text)
+def _bytes_of(element: Any) -> bytes:
+    text: bytes = etree.tostring(element, method="text", encoding="utf-8", with_tail=False)
+    return text
 
 
-def looks_script_built(page: PageAnalysis, text: str | None = None) -> bool:
+def _text_of(element: Any) -> str:
+    text: str = etree.tostring(element, method="text", encoding=str, with_tail=False)
+    return text
+
+
+def content_fingerprint(page: PageAnalysis, content: bytes | None = None) -> str | None:
+    """A short hash of :func:`main_content` (case and whitespace do not count); ``None``
+    for a page not parsed whole. ``content``: :func:`main_content` already computed."""
+    if content is None:
+        content = main_content(page)
+    if content is None:
+        return None
+    return hashlib.blake2b(content.lower(), digest_size=6).hexdigest()
+
+
+def looks_script_built(page: PageAnalysis, content: bytes | None = None) -> bool:
     """Whether what a browser shows is likely built by scripts rather than in the HTML.
 
     An empty application root (``<div id="root">`` and the like), or little main
@@ -122,9 +146,9 @@ def looks_script_built(page: PageAnalysis, text: str | None = None) -> bool:
     for element in root.iter("div", "main", "section", "app-root"):
         if (element.get("id") or "").strip().lower() in APP_ROOT_IDS and len(squash("".join(element.itertext()))) < 50:
             return True
-    if text is None:
-        text = main_text(page) or ""
-    if len(text) >= LITTLE_TEXT:
+    if content is None:
+        content = main_content(page) or b""
+    if len(content) >= LITTLE_TEXT:
         return False
     return next(iter(root.iter("script", "noscript")), None) is not None
 
@@ -137,6 +161,12 @@ def link_elements(page: PageAnalysis, target_url: str) -> list[Any]:
     target = normalize_url(target_url)
     host = (urlsplit(target).hostname or "").lower()
     base_host = (urlsplit(page.base_url).hostname or "").lower()
+    if host and host != base_host:
+        # The usual case, the link to another site: XPath picks the candidates in C;
+        # an href spelling the host otherwise (case, percent-encoding) falls through to the loop.
+        quick = [e for e in _HREF_CONTAINS(root, host=host) if resolve_href(e.get("href"), page.base_url) == target]
+        if quick:
+            return quick
     found = []
     for element in root.iter("a", "area"):
         href = element.get("href")
@@ -193,6 +223,24 @@ def _split_around(block: Any, anchor: Any) -> tuple[str, str, str]:
     return "".join(before), "".join(inside), "".join(after)
 
 
+def _heading_before(element: Any) -> Any:
+    """The nearest heading before ``element`` in document order (or around it), or ``None``."""
+    node = element
+    while node is not None:
+        if isinstance(node.tag, str) and node.tag in _HEADINGS:
+            return node
+        for sibling in node.itersiblings(preceding=True):
+            if not isinstance(sibling.tag, str):
+                continue
+            if sibling.tag in _HEADINGS:
+                return sibling
+            inside = list(sibling.iter(*_HEADINGS))
+            if inside:
+                return inside[-1]
+        node = node.getparent()
+    return None
+
+
 def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     """The surroundings of the link to ``target_url`` (a followed one first), or ``None``.
 
@@ -205,8 +253,8 @@ def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     anchor = (followed or elements)[0]
     block = _block_of(anchor)
     before, inside, after = _split_around(block, anchor)
-    heading_elements = _HEADING_BEFORE(anchor)
-    heading = squash("".join(heading_elements[0].itertext()), CONTEXT_CHARS) if heading_elements else ""
+    heading_element = _heading_before(anchor)
+    heading = squash(_text_of(heading_element), CONTEXT_CHARS) if heading_element is not None else ""
     before_text = squash(before)
     return LinkContext(
         before=before_text[-CONTEXT_CHARS:],
