@@ -69,7 +69,7 @@ def _find_paragraph(page: PageAnalysis, context: Mapping[str, Any]) -> tuple[Any
     probes = _probes(context)
     best: tuple[Any, str] | None = None
     for element, text in paragraphs(page):
-        if fingerprint and fingerprint_text(text) == fingerprint:
+        if fingerprint and fingerprint_text(text, squashed=True) == fingerprint:
             return element, text
         folded = text.casefold()
         if probes and any(probe in folded for probe in probes) and (best is None or len(text) < len(best[1])):
@@ -77,19 +77,20 @@ def _find_paragraph(page: PageAnalysis, context: Mapping[str, Any]) -> tuple[Any
     return best
 
 
-def _links_in(element: Any, base_url: str) -> list[tuple[str, str]]:
-    found = []
+def _elsewhere(element: Any, base_url: str, anchor: str, target: str) -> str | None:
+    """Where a link under ``element`` with the old anchor text now points, when not to ``target``.
+
+    The anchor text is compared first: only matching links are resolved (a page
+    may carry thousands of links).
+    """
+    if not anchor:
+        return None
     for link in element.iter("a", "area"):
         href = link.get("href")
-        url = resolve_href(href, base_url) if href is not None else None
-        if url:
-            found.append((url, squash("".join(link.itertext()))))
-    return found
-
-
-def _elsewhere(links: Sequence[tuple[str, str]], anchor: str, target: str) -> str | None:
-    for url, text in links:
-        if url != target and _same_words(text, anchor):
+        if href is None or not _same_words("".join(link.itertext()), anchor):
+            continue
+        url = resolve_href(href, base_url)
+        if url and url != target:
             return url
     return None
 
@@ -118,13 +119,13 @@ def explain_removal(
     cause: str
     if found is not None:
         element, text = found
-        moved_to = _elsewhere(_links_in(element, page.base_url), anchor, target)
+        moved_to = _elsewhere(element, page.base_url, anchor, target)
         if moved_to is not None:
             cause = _now_links_to(moved_to, target)
         else:
             cause = f"the paragraph is still there but the link was edited out: {_quote(text)}"
     else:
-        moved_to = _elsewhere(_links_in(page.tree, page.base_url), anchor, target) if anchor else None
+        moved_to = _elsewhere(page.tree, page.base_url, anchor, target)
         if moved_to is not None:
             cause = _now_links_to(moved_to, target)
         else:

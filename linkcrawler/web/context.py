@@ -84,9 +84,13 @@ class LinkContext:
                 "heading": self.heading, "paragraph": self.paragraph}
 
 
-def fingerprint_text(text: str) -> str:
-    """A short, stable fingerprint of a (paragraph's) text: case and whitespace do not count."""
-    text = squash(text)
+def fingerprint_text(text: str, *, squashed: bool = False) -> str:
+    """A short, stable fingerprint of a (paragraph's) text: case and whitespace do not count.
+
+    ``squashed``: ``text`` is :func:`squash`'s already (as :func:`paragraphs` gives it).
+    """
+    if not squashed:
+        text = squash(text)
     return hashlib.blake2b(text.lower().encode("utf-8", "replace"), digest_size=6).hexdigest()
 
 
@@ -265,16 +269,55 @@ def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     )
 
 
-def paragraphs(page: PageAnalysis, max_chars: int = 5000) -> Iterator[tuple[Any, str]]:
+def paragraphs(page: PageAnalysis, max_chars: int = 2000) -> Iterator[tuple[Any, str]]:
     """(element, squashed text) of the page's text blocks of at most ``max_chars``, in document order.
 
     Blocks nest (a ``<div>`` around ``<p>`` elements): both are given, a caller
-    looking for a paragraph takes the smallest that matches.
+    looking for a paragraph takes the smallest that matches. One walk of the
+    tree gives every block's text as a slice of the page's: linear however deep
+    the nesting (a walk per block would cost depth x size).
     """
     root = page.tree
     if root is None:
         return
-    for element in root.iter(*BLOCK_TAGS):
-        text = squash(_split_around(element, None)[0])
-        if text and len(text) <= max_chars:
-            yield element, text
+    pieces: list[str] = []
+    length = 0
+    spans: list[tuple[Any, int, int]] = []
+    opened: dict[Any, int] = {}
+    skipping = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if not isinstance(tag, str) or tag in _SKIPPED:
+                skipping += 1
+                continue
+            if skipping:
+                continue
+            if tag in _SPACED:
+                pieces.append(" ")
+                length += 1
+            if tag in BLOCK_TAGS:
+                opened[element] = length
+            if element.text:
+                pieces.append(element.text)
+                length += len(element.text)
+        else:
+            if not isinstance(tag, str) or tag in _SKIPPED:
+                skipping -= 1
+            elif not skipping:
+                if tag in BLOCK_TAGS and element in opened:
+                    spans.append((element, opened.pop(element), length))
+                if tag in _SPACED:
+                    pieces.append(" ")
+                    length += 1
+            if element is not root and element.tail and not skipping:
+                pieces.append(element.tail)
+                length += len(element.tail)
+    text = "".join(pieces)
+    spans.sort(key=lambda span: span[1])
+    for element, begin, end in spans:
+        if end - begin > 2 * max_chars:
+            continue
+        block = squash(text[begin:end])
+        if block and len(block) <= max_chars:
+            yield element, block
