@@ -249,3 +249,33 @@ def test_an_imports_expires_at_is_kept_on_the_backlink(tmp_path: Path, mongo_db:
     store_rows(mongo_db, rows(), T0, "test import")
     doc = mongo_db.backlinks.find_one({"_id": backlink_id("https://blog.example/a", "https://our.example/")})
     assert doc is not None and doc["expires_at"] == datetime(2027, 2, 1, tzinfo=timezone.utc)
+
+
+def test_which_pages_are_rendered_before_their_verdicts_are_recorded() -> None:
+    from linkcrawler.backlinks.items import KnownLink
+    from linkcrawler.backlinks.status import Status
+    from linkcrawler.backlinks.verdict import Verdict
+    from linkcrawler.spiders.backlinks import needs_render
+
+    link = KnownLink(id="x", source_url="https://s.example/", target_url=TARGET)
+    ended = KnownLink(id="y", source_url="https://s.example/", target_url=TARGET, expires_at=T0 - timedelta(days=1))
+    live, removed = Verdict(Status.LIVE, "found"), Verdict(Status.REMOVED, "no link")
+    soft_404 = Verdict(Status.PAGE_GONE, "soft 404: same as the site's answer for a URL that cannot exist")
+    built: list[bool] = []
+
+    def script_built() -> bool:
+        built.append(True)
+        return True
+
+    confirm, always, never = RenderMode.CONFIRM, RenderMode.ALWAYS, RenderMode.NEVER
+    assert needs_render(confirm, True, [link], [removed], T0, script_built)
+    assert not built  # asked only when a removal does not decide it already
+    assert not needs_render(confirm, True, [link], [live], T0, script_built)
+    assert not built
+    assert needs_render(confirm, True, [link], [soft_404], T0, script_built)
+    assert not needs_render(confirm, True, [link], [soft_404], T0, lambda: False)
+    # An agreed end needs no browser; nor does a page that is not HTML.
+    assert not needs_render(confirm, True, [ended], [removed], T0, lambda: False)
+    assert not needs_render(confirm, False, [link], [removed], T0, script_built)
+    assert needs_render(always, True, [link], [live], T0, lambda: False)
+    assert not needs_render(never, True, [link], [removed], T0, script_built)

@@ -222,8 +222,5 @@ class ExpiringNotices:
 
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    export_record = "expiring"
-    export_fields: tuple[str, ...] = ("record", "source_url", "target_url", "reason", "expires_at", "detected_at")
-
-    def export_rows(self) -> list[dict[str, Any]]:
-        return [{name: event.get(name) for name in self.export_fields[1:]} for event in self.events]
+    #: Events, not backlinks: a feed export (``-o links.csv``) keeps one row per backlink.
+    export_record = None
