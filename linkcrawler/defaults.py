@@ -65,8 +65,10 @@ LINKCRAWLER_RECHECK_HOURS = 24.0
 #: (linkcrawler/backlinks/schedule.py has the formula).
 LINKCRAWLER_RECHECK_MAX_HOURS = 168.0
 #: Links of one linking site (registrable domain) checked in 24 hours at most; the
-#: rest stay due for a later run. 0: no bound. ``-a all=1`` ignores it.
-LINKCRAWLER_RECHECK_MAX_PER_SITE_PER_DAY = 1000
+#: rest stay due for a later run (a forum with a sitewide link is not fetched whole
+#: every day). 0: no bound. ``-a all=1`` ignores it. With REDIS_URL each worker
+#: counts what it schedules: the bound holds per worker.
+LINKCRAWLER_RECHECK_MAX_PER_SITE_PER_DAY = 10_000
 #: Days before a link's ``expires_at`` that an ``expiring`` event is written (once each).
 LINKCRAWLER_EXPIRING_DAYS: list[int] = [7, 2]
 #: Rendering linking pages in a real browser (scrapy-playwright driving chromium):
