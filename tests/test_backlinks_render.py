@@ -142,7 +142,7 @@ def test_a_render_that_hangs_is_given_up_and_recorded(site: Site) -> None:
 
 @needs_chromium
 @pytest_twisted.inlineCallbacks
-def test_a_rendered_page_requesting_a_private_address_is_refused(
+def test_a_rendered_page_requesting_a_private_address_or_a_popup_is_refused(
     site: Site, mockserver_factory: MockServerFactory, tmp_path: Path
 ) -> None:
     inner_dir = tmp_path / "inner"
@@ -150,8 +150,10 @@ def test_a_rendered_page_requesting_a_private_address_is_refused(
     write(inner_dir, "secret.js", "document.title = 'read the intranet';")
     inner = mockserver_factory(host="127.0.0.2", site_dir=inner_dir)
     write(site.root, "app.html", script_page(
-        f"<p>See {link()}</p>", extra=f'<script src="{inner.url("/secret.js")}"></script>'
+        f"<p>See {link()}</p>",
+        extra=f'<script src="{inner.url("/secret.js")}"></script><script>window.open("/popup.html")</script>',
     ))
+    write(site.root, "popup.html", page("<p>a popup</p>"))
     app = know(site, "/app.html")
     # Our own test server is allowed by network; every other private address is not.
     result = yield crawl(site, T0, LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=False,
@@ -160,6 +162,8 @@ def test_a_rendered_page_requesting_a_private_address_is_refused(
     assert result.stats["linkcrawler/render/refused_address/loopback"] == 1
     assert inner.hits() == {}
     assert site.status(app)["status"] == "live"
+    # A popup the page opens is closed at once.
+    assert result.stats["linkcrawler/render/popups_closed"] == 1
 
 
 # --- the cause of a loss -------------------------------------------------------------------------
