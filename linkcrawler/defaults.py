@@ -60,6 +60,29 @@ LINKCRAWLER_RETRY_AFTER_MAX = 120.0
 
 #: A backlink is due for a re-check this many hours after its last check.
 LINKCRAWLER_RECHECK_HOURS = 24.0
+#: The longest a backlink waits for its next check, in hours (stable, low-value
+#: links); the most valuable, changing ones wait LINKCRAWLER_RECHECK_HOURS
+#: (linkcrawler/backlinks/schedule.py has the formula).
+LINKCRAWLER_RECHECK_MAX_HOURS = 168.0
+#: Links of one linking site (registrable domain) checked in 24 hours at most; the
+#: rest stay due for a later run (a forum with a sitewide link is not fetched whole
+#: every day). 0: no bound. ``-a all=1`` ignores it. With REDIS_URL each worker
+#: counts what it schedules: the bound holds per worker.
+LINKCRAWLER_RECHECK_MAX_PER_SITE_PER_DAY = 10_000
+#: Days before a link's ``expires_at`` that an ``expiring`` event is written (once each).
+LINKCRAWLER_EXPIRING_DAYS: list[int] = [7, 2]
+#: Rendering linking pages in a real browser (scrapy-playwright driving chromium):
+#: ``never``; ``confirm``: before a link is recorded ``removed`` and for pages that
+#: look script-built; ``always``: every page. Unset: ``confirm`` when chromium is installed.
+LINKCRAWLER_RENDER: str | None = None
+#: The chromium the browser checks run (Debian's); Playwright never downloads one.
+LINKCRAWLER_CHROMIUM_PATH = "/usr/bin/chromium"
+#: Pages rendered in one run at most; beyond, a removal is recorded unconfirmed (and says so).
+LINKCRAWLER_RENDER_MAX_PER_RUN = 200
+#: Seconds a page may take to load in the browser before its render is given up.
+LINKCRAWLER_RENDER_TIMEOUT = 15.0
+#: Milliseconds the browser waits after the load event for scripts to insert content.
+LINKCRAWLER_RENDER_SETTLE_MS = 500
 #: Redirect hops followed from a linking page before giving up.
 LINKCRAWLER_MAX_REDIRECTS = 10
 #: A 2xx page whose meta refresh (or ``Refresh`` header) fires within this many

@@ -20,6 +20,7 @@ from linkcrawler.backlinks.items import (
     CheckedPage,
     PageCheck,
 )
+from linkcrawler.backlinks.schedule import Schedule
 from linkcrawler.backlinks.update import plan_update
 
 logger = logging.getLogger(__name__)
@@ -29,10 +30,12 @@ class BacklinkStatePipeline:
     """Item pipeline: ``PageCheck`` in, ``CheckedPage`` out (other items pass)."""
 
     def __init__(self, lost_after: int = defaults.LINKCRAWLER_LOST_AFTER,
-                 history_length: int = defaults.LINKCRAWLER_HISTORY_LENGTH, stats: Any = None) -> None:
+                 history_length: int = defaults.LINKCRAWLER_HISTORY_LENGTH, stats: Any = None,
+                 schedule: Schedule | None = None) -> None:
         if lost_after < 1:
             raise ValueError(f"LINKCRAWLER_LOST_AFTER must be at least 1, got {lost_after}")
         self.lost_after = lost_after
+        self.schedule = schedule or Schedule()
         self.history_length = history_length
         self.stats = stats
 
@@ -43,12 +46,16 @@ class BacklinkStatePipeline:
             lost_after=settings.getint("LINKCRAWLER_LOST_AFTER", defaults.LINKCRAWLER_LOST_AFTER),
             history_length=settings.getint("LINKCRAWLER_HISTORY_LENGTH", defaults.LINKCRAWLER_HISTORY_LENGTH),
             stats=crawler.stats,
+            schedule=Schedule(
+                settings.getfloat("LINKCRAWLER_RECHECK_HOURS", defaults.LINKCRAWLER_RECHECK_HOURS),
+                settings.getfloat("LINKCRAWLER_RECHECK_MAX_HOURS", defaults.LINKCRAWLER_RECHECK_MAX_HOURS),
+            ),
         )
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCheck):
             return item
-        updates = [plan_update(check, self.lost_after, self.history_length) for check in item.checks]
+        updates = [plan_update(check, self.lost_after, self.history_length, self.schedule) for check in item.checks]
         for update in updates:
             self._count(f"linkcrawler/backlinks/status/{update.to_status}")
             if update.event is not None:

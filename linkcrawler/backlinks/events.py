@@ -57,6 +57,7 @@ __all__ = [
     "changed_fields",
     "event_key",
     "event_type",
+    "expiring_event",
     "lost_priority",
     "settled_status",
     "wayback_url",
@@ -74,6 +75,8 @@ class EventType(StrEnum):
     DEGRADED = "degraded"
     RECOVERED = "recovered"
     CHANGED = "changed"
+    EXPIRING = "expiring"
+    """A link with ``expires_at`` is some days from its end (:func:`expiring_event`); no status change."""
 
 
 def event_type(
@@ -244,11 +247,14 @@ def build_event(
     changed: Collection[str] = frozenset(),
     authority: float | None = None,
     rel_was_followed: bool = True,
+    wayback_at: datetime | None = None,
 ) -> dict[str, Any] | None:
     """The ``link_events`` document for a transition, or ``None`` when it has no event.
 
     ``_id`` is :func:`event_key`; ``priority`` is :func:`lost_priority` of the new
-    status; ``wayback_url`` (the capture nearest ``detected_at``) is set for lost links.
+    status; ``wayback_url`` is set for lost links: the capture nearest
+    ``wayback_at`` (the last check that found the link live: the page as it was
+    with the link), else nearest ``detected_at``.
     """
     kind = event_type(from_status, to_status, changed)
     if kind is None:
@@ -265,5 +271,41 @@ def build_event(
         "reason": reason,
         "detected_at": detected_at,
         "priority": lost_priority(authority, rel_was_followed, to),
-        "wayback_url": wayback_url(source_url, detected_at) if to in LOST_STATUSES else None,
+        "wayback_url": wayback_url(source_url, wayback_at or detected_at) if to in LOST_STATUSES else None,
+    }
+
+
+def expiring_event(
+    *,
+    backlink_id: object,
+    source_url: str,
+    target_url: str,
+    status: str,
+    expires_at: datetime,
+    days: int,
+    detected_at: datetime,
+    authority: float | None = None,
+) -> dict[str, Any]:
+    """The ``expiring`` event of a link ``days`` days from its ``expires_at``.
+
+    Its ``_id`` is ``<backlink id>:expiring:<days>``: written with an insert, each
+    notice exists once whatever the number of runs that see the link in its window.
+    """
+    end = expires_at.astimezone(UTC) if expires_at.tzinfo is not None else expires_at
+    left = expires_at - detected_at
+    hours = max(0, int(left.total_seconds() // 3600))
+    when = f"in {hours // 24} day(s)" if hours >= 24 else f"in {hours} hour(s)"
+    return {
+        "_id": f"{backlink_id}:expiring:{days}",
+        "type": EventType.EXPIRING.value,
+        "backlink_id": backlink_id,
+        "source_url": source_url,
+        "target_url": target_url,
+        "from_status": status,
+        "to_status": status,
+        "reason": f"the link expires as agreed on {end:%Y-%m-%d %H:%M} UTC ({when}; {days}-day notice)",
+        "detected_at": detected_at,
+        "expires_at": expires_at,
+        "priority": lost_priority(authority, True, Status.REMOVED),
+        "wayback_url": None,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -36,6 +36,18 @@ class KnownLink:
     #: The page's validators from the last check, for a conditional re-check.
     etag: str | None = None
     last_modified: str | None = None
+    #: The link's surroundings at its last live check (:class:`~linkcrawler.web.context.LinkContext`).
+    context: dict[str, Any] | None = None
+    #: The page's main-content fingerprint at the last check, and when it last changed.
+    page_fingerprint: str | None = None
+    page_changed_at: datetime | None = None
+    page_changes: int = 0
+    last_checked: datetime | None = None
+    #: The last check that found the link present (what the Wayback link of a loss points before).
+    last_live: datetime | None = None
+    #: When a paid or temporary link ends (from an import's ``expires_at`` column).
+    expires_at: datetime | None = None
+    source_domain: str | None = None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> KnownLink:
@@ -53,7 +65,22 @@ class KnownLink:
             final_url=doc.get("final_url"),
             etag=doc.get("etag"),
             last_modified=doc.get("last_modified"),
+            context=doc.get("context"),
+            page_fingerprint=doc.get("page_fingerprint"),
+            page_changed_at=_aware(doc.get("page_changed_at")),
+            page_changes=int(doc.get("page_changes") or 0),
+            last_checked=_aware(doc.get("last_checked")),
+            last_live=_aware(doc.get("last_live")),
+            expires_at=_aware(doc.get("expires_at")),
+            source_domain=doc.get("source_domain"),
         )
+
+
+def _aware(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime (pymongo gives naive UTC ones by default)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -75,6 +102,10 @@ class BacklinkCheck:
     not_modified: bool = False
     #: The fetch failed (the status before the consecutive-failure rule is applied).
     failed: bool = False
+    #: The link's surroundings, when it was found (:meth:`LinkContext.as_document`).
+    context: dict[str, Any] | None = None
+    #: The page's main-content fingerprint (:func:`~linkcrawler.web.context.content_fingerprint`).
+    page_fingerprint: str | None = None
 
 
 @dataclass(slots=True)
@@ -183,3 +214,13 @@ class CheckedPage:
             rows.append(row)
         return rows
 
+
+
+@dataclass(slots=True)
+class ExpiringNotices:
+    """The ``expiring`` events a run writes for links near their ``expires_at`` (each once)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    #: Events, not backlinks: a feed export (``-o links.csv``) keeps one row per backlink.
+    export_record = None

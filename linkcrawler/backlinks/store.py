@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linkcrawler.backlinks.events import event_key
-from linkcrawler.backlinks.items import BacklinkUpdate, CheckedPage, backlink_id
+from linkcrawler.backlinks.items import BacklinkUpdate, CheckedPage, ExpiringNotices, backlink_id
 from linkcrawler.store.writer import WriteOp
 from linkcrawler.web.urls import host_of, registrable_domain
 
@@ -148,13 +148,25 @@ def _new_event(link_id: str, source_url: str, target_url: str, found_at: datetim
 
 
 def due_filter(now: datetime, interval: timedelta | None) -> dict[str, Any]:
-    """The backlinks due for a check: never checked, or checked before ``now - interval``.
+    """The backlinks due for a check at ``now``: ``next_check`` reached, or never checked.
 
-    ``interval=None`` means every backlink.
+    A backlink without ``next_check`` (stored before the schedule existed) is due as
+    it was: never checked, or checked before ``now - interval``; its next check
+    gives it a ``next_check``. ``interval=None`` means every backlink. Served by
+    the ``due_next_check`` index (``next_check``, ``last_checked``).
     """
     if interval is None:
         return {}
-    return {"$or": [{"last_checked": None}, {"last_checked": {"$lt": now - interval}}]}
+    return {"$or": [
+        {"next_check": {"$lte": now}},
+        {"next_check": None, "last_checked": None},
+        {"next_check": None, "last_checked": {"$lt": now - interval}},
+    ]}
+
+
+def expiring_ops(events: list[dict[str, Any]]) -> list[WriteOp]:
+    """The writes of ``expiring`` notices: inserts keyed by (link, days), each once."""
+    return [WriteOp.insert_once(EVENTS, event, phase=0) for event in events]
 
 
 def update_ops(update: BacklinkUpdate) -> list[WriteOp]:
@@ -163,9 +175,12 @@ def update_ops(update: BacklinkUpdate) -> list[WriteOp]:
     A check that changed nothing is one unconditional mark (see the module docstring).
     """
     if update.unchanged:
+        marked = {"http_status": update.state["http_status"]}
+        if "next_check" in update.state:
+            marked["next_check"] = update.state["next_check"]
         return [WriteOp.update_if(BACKLINKS, {"_id": update.backlink_id}, {
             "$max": {"last_checked": update.state["last_checked"]},
-            "$set": {"http_status": update.state["http_status"]},
+            "$set": marked,
         })]
     document: dict[str, Any] = {"$set": update.state}
     ops: list[WriteOp] = []
@@ -188,4 +203,7 @@ def checked_page_ops(item: CheckedPage) -> list[WriteOp]:
 
 
 #: How each item of this capability is stored (see :mod:`linkcrawler.store.writers`).
-WRITERS: dict[type, Callable[[Any], list[WriteOp]]] = {CheckedPage: checked_page_ops}
+WRITERS: dict[type, Callable[[Any], list[WriteOp]]] = {
+    CheckedPage: checked_page_ops,
+    ExpiringNotices: lambda item: expiring_ops(item.events),
+}

@@ -23,7 +23,9 @@ from linkcrawler.backlinks.items import (
     BacklinkUpdate,
     KnownLink,
 )
-from linkcrawler.backlinks.status import PRESENT_STATUSES, as_status
+from linkcrawler.backlinks.proof import degraded_reason
+from linkcrawler.backlinks.schedule import Schedule
+from linkcrawler.backlinks.status import PRESENT_STATUSES, Status, as_status
 from linkcrawler.backlinks.verdict import Verdict, apply_failure_policy
 from linkcrawler.web.links import NOT_FOLLOWED_RELS
 
@@ -34,8 +36,23 @@ def _followed(rel: list[str]) -> bool:
     return NOT_FOLLOWED_RELS.isdisjoint(rel)
 
 
-def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> BacklinkUpdate:
-    """The new state of ``check.link`` and its event (pure); :func:`~linkcrawler.backlinks.store.update_ops` writes them."""
+#: Lost statuses that, past a link's ``expires_at``, are the agreed end of the link.
+_ENDED = frozenset({Status.REMOVED, Status.REDIRECTED, Status.PAGE_GONE})
+_DEFAULT_SCHEDULE = Schedule()
+
+
+def plan_update(
+    check: BacklinkCheck, lost_after: int, history_length: int, schedule: Schedule | None = None
+) -> BacklinkUpdate:
+    """The new state of ``check.link`` and its event (pure); :func:`~linkcrawler.backlinks.store.update_ops` writes them.
+
+    Besides the status: the link's context is stored when it changed, the page's
+    content fingerprint too (and when it changed), ``last_live`` on a check that
+    found the link, and ``next_check`` from ``schedule``
+    (:mod:`linkcrawler.backlinks.schedule`). A link past its ``expires_at`` that is
+    gone is ``removed`` "expired as agreed".
+    """
+    schedule = schedule or _DEFAULT_SCHEDULE
     link: KnownLink = check.link
     now = check.checked_at
     if check.not_modified:
@@ -59,6 +76,11 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
     if status == "unreachable":
         reason = f"{reason} ({failures} checks in a row)"
     from_settled = link.settled_status or link.status
+    if link.expires_at is not None and now >= link.expires_at and status in _ENDED:
+        status = Status.REMOVED
+        reason = f"expired as agreed (ended {link.expires_at:%Y-%m-%d}): {reason}"
+    elif present and not check.not_modified:
+        reason = degraded_reason(from_settled, link.rel, status.value, reason)
     new_version = link.state_version + 1
     event = build_event(
         backlink_id=link.id,
@@ -72,6 +94,7 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
         changed=changed,
         authority=link.authority,
         rel_was_followed=_followed(link.rel),
+        wayback_at=link.last_live or (link.last_checked if as_status(link.status) in PRESENT_STATUSES else None),
     )
     state: dict[str, Any] = {
         "last_checked": now,
@@ -87,7 +110,17 @@ def plan_update(check: BacklinkCheck, lost_after: int, history_length: int) -> B
             "last_modified": check.last_modified,
         }
     if present:
-        state |= {"anchor_text": anchor_text, "rel": rel}
+        state |= {"anchor_text": anchor_text, "rel": rel, "last_live": now}
+        # Written only when it changed: an unchanged page rewrites none of it.
+        if check.context is not None and check.context != link.context:
+            state["context"] = check.context
+    page_changed_at = link.page_changed_at
+    if check.page_fingerprint is not None and check.page_fingerprint != link.page_fingerprint:
+        state["page_fingerprint"] = check.page_fingerprint
+        if link.page_fingerprint is not None:
+            page_changed_at = now
+            state |= {"page_changed_at": now, "page_changes": link.page_changes + 1}
+    state["next_check"] = schedule.next_check(status.value, link.authority, page_changed_at, now)
     history_entry: dict[str, Any] | None = None
     if status != link.status or changed or event is not None:
         state |= {

@@ -97,19 +97,23 @@ def store_rows(db: Database[dict[str, Any]], rows: list[ImportRow], found_at: da
                 documents[link_id]["authority"] = row.authority
             if row.toxicity is not None:
                 documents[link_id]["import_toxicity"] = row.toxicity
+            if row.expires_at is not None:
+                documents[link_id]["expires_at"] = row.expires_at
         elif link_id in known:
-            authority, formats, toxicity = known[link_id]
+            authority, formats, toxicity, expires_at = known[link_id]
             if ((row.authority is not None and row.authority != authority) or row.source_format not in formats
-                    or (row.toxicity is not None and row.toxicity != toxicity)):
+                    or (row.toxicity is not None and row.toxicity != toxicity)
+                    or (row.expires_at is not None and row.expires_at != expires_at)):
                 refreshes.append(_upsert(row, found_at, how))
                 known[link_id] = (row.authority if row.authority is not None else authority,
                                   [*formats, row.source_format],
-                                  row.toxicity if row.toxicity is not None else toxicity)
+                                  row.toxicity if row.toxicity is not None else toxicity,
+                                  row.expires_at or expires_at)
         else:
             document, event = new_backlink_documents(
                 row.source_url, row.target_url, found_at, how, anchor_text=row.anchor_text,
                 authority=row.authority, first_seen=row.first_seen, imported_from=row.source_format,
-                extra=_toxicity(row),
+                extra=_extra(row),
             )
             documents[link_id] = document
             events.append(WriteOp.insert_once(EVENTS, event, phase=0))
@@ -132,30 +136,37 @@ def store_rows(db: Database[dict[str, Any]], rows: list[ImportRow], found_at: da
     return result
 
 
-def _known_backlinks(db: Database[dict[str, Any]], ids: list[str]) -> dict[str, tuple[Any, list[str], Any]]:
-    """(authority, imported_from, import_toxicity) of those of ``ids`` that are known backlinks."""
-    known: dict[str, tuple[Any, list[str], Any]] = {}
+def _known_backlinks(db: Database[dict[str, Any]], ids: list[str]) -> dict[str, tuple[Any, list[str], Any, Any]]:
+    """(authority, imported_from, import_toxicity, expires_at) of those of ``ids`` that are known backlinks."""
+    known: dict[str, tuple[Any, list[str], Any, Any]] = {}
     for start in range(0, len(ids), LOOKUP_IDS):
         found = db[BACKLINKS].find(
-            {"_id": {"$in": ids[start:start + LOOKUP_IDS]}}, {"authority": 1, "imported_from": 1, "import_toxicity": 1}
+            {"_id": {"$in": ids[start:start + LOOKUP_IDS]}},
+            {"authority": 1, "imported_from": 1, "import_toxicity": 1, "expires_at": 1},
         )
         for document in found:
             known[document["_id"]] = (document.get("authority"), list(document.get("imported_from") or []),
-                                      document.get("import_toxicity"))
+                                      document.get("import_toxicity"), document.get("expires_at"))
     return known
+
+
+def _extra(row: ImportRow) -> dict[str, Any] | None:
+    """What an import row carries beyond the link itself, kept on the backlink: its end
+    (``expires_at``) and a toxicity score the export gave (``import_toxicity``, toxic audit)."""
+    extra: dict[str, Any] = {}
+    if row.expires_at is not None:
+        extra["expires_at"] = row.expires_at
+    if row.toxicity is not None:
+        extra["import_toxicity"] = row.toxicity
+    return extra or None
 
 
 def _upsert(row: ImportRow, found_at: datetime, how: str) -> WriteOp:
     return new_backlink_ops(
         row.source_url, row.target_url, found_at, how, anchor_text=row.anchor_text,
         authority=row.authority, first_seen=row.first_seen, imported_from=row.source_format,
-        extra=_toxicity(row),
+        extra=_extra(row),
     )[-1]
-
-
-def _toxicity(row: ImportRow) -> dict[str, Any] | None:
-    """A toxicity score the export carried, kept on the backlink as ``import_toxicity`` (toxic audit)."""
-    return {"import_toxicity": row.toxicity} if row.toxicity is not None else None
 
 
 class Command(StoreCommand):

@@ -43,6 +43,11 @@ class ExportFormat:
     nofollow_flags: tuple[str, ...] = ()
     link_type: tuple[str, ...] = ()
     first_seen: tuple[str, ...] = ()
+    #: When a paid or temporary link ends: a column the user adds to any export.
+    expires_at: tuple[str, ...] = (
+        "expires_at", "Expires at", "Expires", "Expiry", "Expiry date", "Expiration", "Expiration date",
+        "End date", "Ends", "Valid until",
+    )
     markers: tuple[str, ...] = ()
     #: False when the export may name only the linking pages (Search Console).
     target_in_file: bool = True
@@ -107,7 +112,7 @@ GSC = ExportFormat(
 GENERIC = ExportFormat(
     name="generic",
     label="any CSV with source_url and target_url columns (anchor_text, authority, "
-    "nofollow, first_seen read when present)",
+    "nofollow, first_seen, expires_at read when present)",
     source=("source_url",),
     target=("target_url",),
     anchor=("anchor_text", "anchor"),
@@ -143,6 +148,7 @@ class ColumnMap:
     link_type: int | None
     first_seen: tuple[int, ...]
     toxicity: tuple[int, ...] = ()
+    expires_at: tuple[int, ...] = ()
 
 
 def detect_format(header: Sequence[str], source_name: str = "<export>") -> ColumnMap:
@@ -186,6 +192,7 @@ def _match(export_format: ExportFormat, keys: list[str]) -> ColumnMap | None:
         link_type=_first_index(keys, export_format.link_type),
         first_seen=_all_indexes(keys, export_format.first_seen),
         toxicity=_all_indexes(keys, export_format.toxicity),
+        expires_at=_all_indexes(keys, export_format.expires_at),
     )
 
 

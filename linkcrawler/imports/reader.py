@@ -81,6 +81,8 @@ class ImportRow:
     source_format: str
     #: 0-100: a toxicity score the export carried (SEMrush Backlink Audit), for the toxic audit.
     toxicity: float | None = None
+    #: When a paid or temporary link ends (an ``expires_at`` column, any date format).
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +301,7 @@ def _parse_row(
         nofollow=_nofollow(fields, columns),
         first_seen=_first(_parse_date, fields, columns.first_seen),
         source_format=columns.format.name,
+        expires_at=_first(_parse_date, fields, columns.expires_at),
     )
 
 

@@ -17,8 +17,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     "backlinks": [
         # The natural key; also the order the spider reads due links in (sorted by source_url).
         IndexModel([("source_url", ASCENDING), ("target_url", ASCENDING)], unique=True, name="source_target"),
-        # The due query (backlinks/store.py due_filter).
-        IndexModel([("last_checked", ASCENDING)], name="due"),
+        # The due query (backlinks/store.py due_filter): next_check, and last_checked
+        # for links stored before the schedule existed (next_check missing).
+        IndexModel([("next_check", ASCENDING), ("last_checked", ASCENDING)], name="due_next_check"),
         # linkstatus: the lost links.
         IndexModel([("status", ASCENDING)], name="status"),
         # redirectmap: the backlinks of the gone pages (audit/store.py referring_domains).
@@ -99,8 +100,9 @@ INDEXES: dict[str, list[IndexModel]] = {
 #: ``target_domain`` and ``source_domain`` of ``backlinks`` only ever served a
 #: ``distinct`` once per crawl and a ``$group``, which scan anyway, and cost
 #: every backlink update two index entries.
+#: ``due`` (``last_checked`` alone) served the due query before ``next_check``.
 RETIRED: dict[str, list[str]] = {
-    "backlinks": ["target_domain", "source_domain"],
+    "backlinks": ["target_domain", "source_domain", "due"],
 }
 
 

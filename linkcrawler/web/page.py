@@ -135,6 +135,9 @@ class PageAnalysis:
     """``(href as written, how)`` of the links that may point to a ``targets`` host and
     that the markup hides from readers (:func:`~linkcrawler.web.links.hidden_from_readers`).
     Read from the tree only (empty when libxml2 gave up early)."""
+    tree: Any = field(default=None, repr=False, compare=False)
+    """The lxml root of the one parse when libxml2 read the whole document, else ``None``:
+    the readers of a link's surroundings (:mod:`~linkcrawler.web.context`) walk it."""
 
     @cached_property
     def _texts(self) -> dict[str, str]:
@@ -478,6 +481,7 @@ def analyze_page(
         tracked_hosts=collector.tracked if truncated else frozenset(),
         source_text=text,
         hidden_links=tuple(hidden),
+        tree=root if parsed_fully else None,
     )
 
 
