@@ -14,9 +14,10 @@ from linkcrawler.prospects.inputs import entry_authority, page_date
 from linkcrawler.prospects.items import OpportunityChange, OpportunityItem, OutboundLink, ProspectPage, opportunity_id
 from linkcrawler.prospects.score import ScoreInputs, opportunity_score
 from linkcrawler.prospects.verdict import CheckState, LinkVerdict, failure_verdict, page_verdict, status_verdict
+from linkcrawler.web.context import link_contexts
 from linkcrawler.web.dns import lookup_failure
 from linkcrawler.web.outcome import DNS_NXDOMAIN, DNS_TEMPORARY, ErrorKind, classify_failure, dns_failure
-from linkcrawler.web.page import analyze_page, link_contexts
+from linkcrawler.web.page import analyze_page
 from linkcrawler.web.parked import parked_reason, parking_evidence
 from linkcrawler.web.redirects import unrelated_landing
 from linkcrawler.web.softnotfound import fingerprint

@@ -79,9 +79,10 @@ from linkcrawler.spiders.arguments import Argument, SpiderArguments, flag, integ
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.connection import writes_to_store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.context import link_contexts
 from linkcrawler.web.dns import lookup_failure
 from linkcrawler.web.outcome import ErrorKind, Failure, classify_failure
-from linkcrawler.web.page import PageAnalysis, analyze_page, link_contexts
+from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.parked import parked_reason
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, redirect_location, refresh_location
 from linkcrawler.web.softnotfound import PageFingerprint, fingerprint, probe_url, says_not_found

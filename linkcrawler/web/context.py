@@ -20,15 +20,15 @@ day; trafilatura would cost more than the whole check):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from linkcrawler.web.links import resolve_href
-from linkcrawler.web.page import PageAnalysis
+from linkcrawler.web.links import anchor_text, resolve_href
+from linkcrawler.web.page import PageAnalysis, parse_html
 from linkcrawler.web.text import squash
 from linkcrawler.web.urls import normalize_url
 
@@ -321,3 +321,38 @@ def paragraphs(page: PageAnalysis, max_chars: int = 2000) -> Iterator[tuple[Any,
         block = squash(text[begin:end])
         if block and len(block) <= max_chars:
             yield element, block
+
+
+def link_contexts(page: PageAnalysis, urls: Iterable[str]) -> dict[str, str]:
+    """The text around the first link to each of ``urls`` (normalized) on ``page``, for people.
+
+    The link's block (paragraph, list item, cell...) as one string, cut to
+    :data:`CONTEXT_CHARS` on each side of the anchor ("..." where cut): what an
+    opportunity shows of where a dead link stands. Same block and split as
+    :func:`link_context`; one walk of the page for all the URLs.
+    """
+    wanted = set(urls)
+    found: dict[str, str] = {}
+    root = page.tree
+    if root is None and wanted and page.is_html and page.source_text:
+        root = parse_html(page.source_text)[0]
+    if root is None:
+        return found
+    for element in root.iter("a", "area"):
+        href = element.get("href")
+        if href is None:
+            continue
+        url = resolve_href(href, page.base_url)
+        if url is None or url not in wanted or url in found:
+            continue
+        before, inside, after = _split_around(_block_of(element), element)
+        before, after = squash(before), squash(after)
+        anchor = squash(inside) or anchor_text(element)
+        found[url] = " ".join(part for part in (
+            ("..." + before[-CONTEXT_CHARS:].lstrip()) if len(before) > CONTEXT_CHARS else before,
+            anchor,
+            (squash(after, CONTEXT_CHARS).rstrip() + "...") if len(after) > CONTEXT_CHARS else after,
+        ) if part)
+        if len(found) == len(wanted):
+            break
+    return found

@@ -73,7 +73,7 @@ from linkcrawler.web.mentions import mention_pattern, page_texts
 from linkcrawler.web.text import squash
 from linkcrawler.web.urls import normalize_url
 
-__all__ = ["PageAnalysis", "analyze_page", "link_contexts", "parse_html"]
+__all__ = ["PageAnalysis", "analyze_page", "parse_html"]
 
 _HTML_MEDIA_TYPES = frozenset(
     {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "application/html"}
@@ -484,51 +484,3 @@ def analyze_page(
         tree=root if parsed_fully else None,
     )
 
-
-# --- the text around a link ------------------------------------------------------------
-
-#: Elements whose text is a link's context: the block it stands in.
-_BLOCK_TAGS = frozenset({"p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "caption",
-                         "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "aside", "body"})
-#: Characters of context kept on each side of the anchor in a long block.
-CONTEXT_CHARS = 150
-
-
-def link_contexts(page: PageAnalysis, urls: Iterable[str]) -> dict[str, str]:
-    """The text around the first link to each of ``urls`` (normalized) on ``page``: the block
-    (paragraph, list item, cell...) it stands in, cut to about :data:`CONTEXT_CHARS` on each
-    side of the anchor. One parse of the page, for the links a caller keeps (outreach needs
-    to say where on the page a link is)."""
-    wanted = set(urls)
-    found: dict[str, str] = {}
-    if not wanted or not page.is_html or not page.source_text:
-        return found
-    root = parse_html(page.source_text)[0]
-    if root is None:
-        return found
-    for element in root.iter("a", "area"):
-        href = element.get("href")
-        if href is None:
-            continue
-        url = resolve_href(href, page.base_url)
-        if url is None or url not in wanted or url in found:
-            continue
-        block = element.getparent()
-        while block is not None and block.tag not in _BLOCK_TAGS:
-            block = block.getparent()
-        text = squash("".join((block if block is not None else element).itertext()))
-        anchor = anchor_text(element)
-        found[url] = _around(text, anchor)
-        if len(found) == len(wanted):
-            break
-    return found
-
-
-def _around(text: str, anchor: str) -> str:
-    if len(text) <= 2 * CONTEXT_CHARS + len(anchor):
-        return text
-    at = text.find(anchor) if anchor else -1
-    if at < 0:
-        return text[: 2 * CONTEXT_CHARS] + "..."
-    start, end = max(0, at - CONTEXT_CHARS), min(len(text), at + len(anchor) + CONTEXT_CHARS)
-    return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
