@@ -75,7 +75,7 @@ from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.toxicity.items import LinkingPageFacts
 from linkcrawler.toxicity.page import facts_due, page_facts
-from linkcrawler.web.context import content_fingerprint, link_context, looks_script_built, main_content
+from linkcrawler.web.context import content_fingerprint, link_context, looks_script_built, main_text_bytes
 from linkcrawler.web.headers import normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
@@ -357,7 +357,7 @@ class BacklinksSpider(scrapy.Spider):
             not_found = None
             if not carries_a_link and needs_probe(page):
                 not_found = await self.not_found_fingerprint(response.url)
-            content = main_content(page)
+            content = main_text_bytes(page)
             page_fingerprint = content_fingerprint(page, content)
             verdicts = []
             for link in links:

@@ -7,7 +7,7 @@ day; trafilatura would cost more than the whole check):
 - :func:`link_context`: the text just before and after a link, its anchor, the
   heading it sits under and a fingerprint of its paragraph (the nearest block
   element around it), each bounded (:data:`CONTEXT_CHARS`);
-- :func:`content_fingerprint`: a short hash of the page's main text (:func:`main_content`: ``<main>``,
+- :func:`content_fingerprint`: a short hash of the page's main text (:func:`main_text_bytes`: ``<main>``,
   else ``<article>``, else ``<body>`` without navigation, header, footer and
   asides), whose change over checks says how often the page changes;
 - :func:`paragraphs`: the block texts of a page, to find where a link's paragraph
@@ -39,7 +39,7 @@ __all__ = [
     "fingerprint_text",
     "link_context",
     "looks_script_built",
-    "main_content",
+    "main_text_bytes",
     "paragraphs",
 ]
 
@@ -94,10 +94,12 @@ def fingerprint_text(text: str, *, squashed: bool = False) -> str:
     return hashlib.blake2b(text.lower().encode("utf-8", "replace"), digest_size=6).hexdigest()
 
 
-def main_content(page: PageAnalysis) -> bytes | None:
+def main_text_bytes(page: PageAnalysis) -> bytes | None:
     """The page's main text as UTF-8 without any whitespace, or ``None`` when the page was not parsed whole.
 
     What the page's fingerprint and "little text" are made of; never stored or shown.
+    Cheap (the one lxml parse, on every backlink check); :func:`linkcrawler.web.content.main_content`
+    is the precise reader (trafilatura, for what people read: mentions), at tens of ms a page.
     """
     root = page.tree
     if root is None:
@@ -129,10 +131,10 @@ def _text_of(element: Any) -> str:
 
 
 def content_fingerprint(page: PageAnalysis, content: bytes | None = None) -> str | None:
-    """A short hash of :func:`main_content` (case and whitespace do not count); ``None``
-    for a page not parsed whole. ``content``: :func:`main_content` already computed."""
+    """A short hash of :func:`main_text_bytes` (case and whitespace do not count); ``None``
+    for a page not parsed whole. ``content``: :func:`main_text_bytes` already computed."""
     if content is None:
-        content = main_content(page)
+        content = main_text_bytes(page)
     if content is None:
         return None
     return hashlib.blake2b(content.lower(), digest_size=6).hexdigest()
@@ -151,7 +153,7 @@ def looks_script_built(page: PageAnalysis, content: bytes | None = None) -> bool
         if (element.get("id") or "").strip().lower() in APP_ROOT_IDS and len(squash("".join(element.itertext()))) < 50:
             return True
     if content is None:
-        content = main_content(page) or b""
+        content = main_text_bytes(page) or b""
     if len(content) >= LITTLE_TEXT:
         return False
     return next(iter(root.iter("script", "noscript")), None) is not None
