@@ -85,11 +85,12 @@ class Measured:
     output: str
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None, timeout: float = 1800) -> Measured:
+def run_measured(args: list[str], env: dict[str, str] | None = None, timeout: float = 1800,
+                 cwd: Path = PROJECT_ROOT) -> Measured:
     """Run a child process; its wall time and its own peak resident memory."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
+        process = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})},
                                    stdout=out, stderr=subprocess.STDOUT)
         deadline = started + timeout
         while True:

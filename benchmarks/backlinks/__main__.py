@@ -6,9 +6,11 @@ Generates ``pages`` linking pages (about 15 KB, 60 links each, ``links-per-page`
 of them known backlinks: followed, nofollow, or gone), serves them with nginx on
 127.0.0.1 (the test mock server without nginx), imports the known links into a
 SecantusDB server, then alternates in each round a bare Scrapy spider fetching
-the same pages and ``scrapy crawl backlinks`` with MongoDB writes on. Prints
-links verified per second for both, their ratio (target: backlinks at least 0.8
-of bare Scrapy) and each crawler's peak memory.
+the same pages and ``scrapy crawl backlinks`` with MongoDB writes on, a first check
+and the re-check where nothing changed (``--project DIR``: also another checkout's,
+in the same rounds). Prints links verified per second of each, their ratio to the
+bare spider (targets: 0.5 on a first check, 0.6 on the re-check), each crawler's
+peak memory and the CPU per link of the crawler and of the store.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pymongo
 
@@ -111,9 +114,10 @@ class CpuMeter:
         self.store_pid = store_pid
         self.runs: dict[str, list[tuple[float, float]]] = {}
 
-    def run(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Measured:
+    def run(self, name: str, args: list[str], env: dict[str, str] | None = None,
+            cwd: Path = PROJECT_ROOT) -> Measured:
         crawler, store = children_cpu_seconds(), process_cpu_seconds(self.store_pid)
-        measured = run_measured(args, env=env)
+        measured = run_measured(args, env=env, cwd=cwd)
         self.runs.setdefault(name, []).append(
             (children_cpu_seconds() - crawler, process_cpu_seconds(self.store_pid) - store))
         return measured
@@ -135,6 +139,17 @@ def crawl_seconds(run: Measured, what: str) -> float:
     return scrapy_stat(run.output, "elapsed_time_seconds") or run.seconds
 
 
+def verified_states(uri: str, database: str, links: int) -> dict[str, int]:
+    """The count of each status; exits unless every link got one (none left pending)."""
+    with pymongo.MongoClient(uri) as client:
+        states = {row["_id"]: row["n"] for row in client[database].backlinks.aggregate(
+            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+    verified = sum(n for status, n in states.items() if status != "pending")
+    if verified != links:
+        sys.exit(f"backlinks verified {verified} of {links} links: {states}")
+    return states
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=5000)
@@ -142,12 +157,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-journal", action="store_true",
                         help="write without j=true (the embedded store's durability): what durability costs")
+    parser.add_argument("--project", type=Path, action="append", default=[],
+                        help="also measure the first check and re-check of this checkout of the project "
+                             "(e.g. the code before a change, from git archive), in the same rounds")
+    parser.add_argument("--no-store-run", action="store_true", default=False,
+                        help="skip the crawl without store writes")
     opts = parser.parse_args()
     print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
     db = SecantusServer(journal=not opts.no_journal)
     cpu = CpuMeter(db.process.pid)
-    results: dict[str, list[float]] = {"bare": [], "backlinks": [], "recheck": [], "no_store": [],
-                                       "bare_rss": [], "backlinks_rss": []}
+    projects = [*(p.resolve() for p in opts.project), PROJECT_ROOT]
+    label = {p: ("this checkout" if p == PROJECT_ROOT else str(p)) for p in projects}
+    # Links per second of each crawl, per round; peak RSS of each crawler process.
+    speed: dict[str, list[float]] = {"bare": [], "no_store": []}
+    rss: dict[str, list[float]] = {"bare": []}
     try:
         with tempfile.TemporaryDirectory(prefix="lc-bench-site-") as tmp:
             root = Path(tmp)
@@ -156,85 +179,73 @@ def main() -> None:
             with serve_directory(root) as base:
                 urls = root / "urls.txt"
                 urls.write_text("".join(f"{base}{path}\n" for path in dict.fromkeys(p for p, _ in known)))
+                crawl_settings = {**COMMON, "MONGO_URI": db.uri, "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
+                                  "LINKCRAWLER_OWN_DOMAINS": "our-site.test"}
                 for round_number in range(1, opts.rounds + 1):
                     bare = cpu.run(
                         "bare", [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).with_name("bare_spider.py")),
                          "-a", f"urls={urls}", *settings_args(COMMON)],
                         env={"SCRAPY_SETTINGS_MODULE": ""},
                     )
-                    database = f"bench_{round_number}"
-                    import_links(db.uri, database, base, known)
-                    checked = cpu.run(
-                        "first check", [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
-                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database,
-                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
-                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test"})],
-                    )
-                    # The same crawl with the state pipeline but no MongoDB writes: what the
-                    # checking itself costs, apart from the store.
-                    import_links(db.uri, database + "_nostore", base, known)
-                    no_store = cpu.run(
-                        "without store writes", [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
-                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database + "_nostore",
-                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
-                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test",
-                                         "ITEM_PIPELINES": json.dumps(
-                                             {"pipelines.backlink_state.BacklinkStatePipeline": 300})})],
-                    )
-                    # The daily case: the same links checked again, nothing changed.
-                    rechecked = cpu.run(
-                        "re-check", [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1",
-                         *settings_args({**COMMON, "MONGO_URI": db.uri, "MONGO_DATABASE": database,
-                                         "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
-                                         "LINKCRAWLER_OWN_DOMAINS": "our-site.test"})],
-                    )
-                    t_recheck = crawl_seconds(rechecked, "backlinks re-check")
-                    results["recheck"].append(links / t_recheck)
-                    t_bare, t_checked = crawl_seconds(bare, "bare spider"), crawl_seconds(checked, "backlinks")
-                    t_no_store = crawl_seconds(no_store, "backlinks without store writes")
-                    results["no_store"].append(links / t_no_store)
-                    with pymongo.MongoClient(db.uri) as client:
-                        states = {row["_id"]: row["n"] for row in client[database].backlinks.aggregate(
-                            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
-                    verified = sum(n for status, n in states.items() if status != "pending")
-                    if verified != links:
-                        sys.exit(f"backlinks verified {verified} of {links} links: {states}")
-                    results["bare"].append(links / t_bare)
-                    results["backlinks"].append(links / t_checked)
-                    results["bare_rss"].append(bare.peak_rss_mb)
-                    results["backlinks_rss"].append(checked.peak_rss_mb)
-                    print(f"round {round_number}: bare Scrapy {links / t_bare:,.0f} links/s ({t_bare:.1f}s), "
-                          f"backlinks {links / t_checked:,.0f} links/s ({t_checked:.1f}s), "
-                          f"ratio {t_bare / t_checked:.2f}; re-check {links / t_recheck:,.0f} links/s "
-                          f"(ratio {t_bare / t_recheck:.2f}); without store writes {links / t_no_store:,.0f} links/s "
-                          f"(ratio {t_bare / t_no_store:.2f}); states {states}")
+                    t_bare = crawl_seconds(bare, "bare spider")
+                    speed["bare"].append(links / t_bare)
+                    rss["bare"].append(bare.peak_rss_mb)
+                    line = [f"round {round_number}: bare Scrapy {links / t_bare:,.0f} links/s ({t_bare:.1f}s)"]
+                    # Each round in another order: a crawl run later in a round meets a bigger store.
+                    turn = (round_number - 1) % len(projects)
+                    for n, project in enumerate(projects[turn:] + projects[:turn]):
+                        database = f"bench_{round_number}_{n}"
+                        import_links(db.uri, database, base, known)
+                        env = {"PYTHONPATH": str(project)}
+                        args = [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", "all=1"]
+                        for kind in ("first check", "re-check"):
+                            # The re-check is the daily case: the same links checked again,
+                            # nothing changed (nginx answers 304 to the conditional requests).
+                            name = f"{kind} [{label[project]}]"
+                            run = cpu.run(name, [*args, *settings_args({**crawl_settings, "MONGO_DATABASE": database})],
+                                          env=env, cwd=project)
+                            seconds = crawl_seconds(run, name)
+                            speed.setdefault(name, []).append(links / seconds)
+                            rss.setdefault(name, []).append(run.peak_rss_mb)
+                            states = verified_states(db.uri, database, links)
+                            line.append(f"{name} {links / seconds:,.0f} links/s (ratio {t_bare / seconds:.2f}, "
+                                        f"{run.peak_rss_mb:.0f} MB)")
+                    if not opts.no_store_run:
+                        # The crawl with the state pipeline but no MongoDB writes: what the
+                        # checking itself costs, apart from the store.
+                        database = f"bench_{round_number}_nostore"
+                        import_links(db.uri, database, base, known)
+                        no_store = cpu.run(
+                            "without store writes", [*args, *settings_args({
+                                **crawl_settings, "MONGO_DATABASE": database,
+                                "ITEM_PIPELINES": json.dumps({"pipelines.backlink_state.BacklinkStatePipeline": 300})})],
+                        )
+                        t_no_store = crawl_seconds(no_store, "backlinks without store writes")
+                        speed["no_store"].append(links / t_no_store)
+                        line.append(f"without store writes {links / t_no_store:,.0f} links/s "
+                                    f"(ratio {t_bare / t_no_store:.2f})")
+                    print("; ".join(line) + f"; states {states}", flush=True)
     finally:
         db.stop()
-    ratio = statistics.median(results["backlinks"]) / statistics.median(results["bare"])
-    summary = {
-        "links": links,
-        "bare_links_per_s": round(statistics.median(results["bare"])),
-        "backlinks_links_per_s": round(statistics.median(results["backlinks"])),
-        "ratio": round(ratio, 2),
-        "recheck_links_per_s": round(statistics.median(results["recheck"])),
-        "recheck_ratio": round(statistics.median(results["recheck"]) / statistics.median(results["bare"]), 2),
-        "no_store_links_per_s": round(statistics.median(results["no_store"])),
-        "no_store_ratio": round(statistics.median(results["no_store"]) / statistics.median(results["bare"]), 2),
-        "target": 0.8,
-        "bare_peak_rss_mb": round(max(results["bare_rss"])),
-        "backlinks_peak_rss_mb": round(max(results["backlinks_rss"])),
-    }
+    bare_speed = statistics.median(speed["bare"])
+    summary: dict[str, Any] = {"links": links, "bare_links_per_s": round(bare_speed),
+                               "bare_peak_rss_mb": round(max(rss["bare"]))}
+    for name, values in speed.items():
+        if name != "bare" and values:
+            summary[name] = {"links_per_s": round(statistics.median(values)),
+                             "ratio": round(statistics.median(values) / bare_speed, 2)}
+            if name in rss:
+                summary[name]["peak_rss_mb"] = round(max(rss[name]))
     summary["cpu_ms_per_link"] = {
         name: {"crawler": round(crawler, 3), "store": round(store, 3)}
         for name in cpu.runs
         for crawler, store in [cpu.per_link_ms(name, links)]
     }
     print(json.dumps(summary, indent=2))
-    print(f"first check: {summary['ratio']:.2f} of bare (target 0.5: {'met' if ratio >= 0.5 else 'NOT met'}); "
-          f"re-check, nothing changed: {summary['recheck_ratio']:.2f} of bare "
-          f"(target 0.6: {'met' if summary['recheck_ratio'] >= 0.6 else 'NOT met'})")
-    print(f"backlinks verifies {ratio:.2f}x the links per second of a bare Scrapy spider fetching the same "
-          f"pages (target 0.8): {'met' if ratio >= 0.8 else 'NOT met'}")
+    for project in projects:
+        first, again = (summary[f"{kind} [{label[project]}]"]["ratio"] for kind in ("first check", "re-check"))
+        print(f"[{label[project]}] first check: {first:.2f} of bare (target 0.5: {'met' if first >= 0.5 else 'NOT met'}); "
+              f"re-check, nothing changed: {again:.2f} of bare (target 0.6: {'met' if again >= 0.6 else 'NOT met'})")
     out = PROJECT_ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "backlinks.json").write_text(json.dumps(summary, indent=2))
