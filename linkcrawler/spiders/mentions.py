@@ -315,7 +315,7 @@ class MentionsSpider(scrapy.Spider):
 
     # --- pages --------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[CheckedMentionPage]:
+    async def parse_page(self, response: Response) -> AsyncIterator[CheckedMentionPage]:
         self.finished += 1
         meta = response.meta
         if on_domains(response.url, self.own_domains):
@@ -329,7 +329,10 @@ class MentionsSpider(scrapy.Spider):
             gone = verdict.status == Status.PAGE_GONE
             outcome.kind, outcome.reason = ("page_gone" if gone else "error"), verdict.reason
         else:
-            reading = read_mentions(response.url, response.body, response.headers, self.terms, self.own_domains)
+            # Reading a page (trafilatura: tens of ms) runs in a thread, off the reactor, so
+            # downloads, Redis heartbeats and writes go on meanwhile.
+            reading = await run_in_thread(read_mentions, response.url, response.body, response.headers,
+                                          self.terms, self.own_domains)
             if reading.challenge:
                 outcome.kind, outcome.reason = "error", f"bot challenge ({reading.challenge}): not read"
             elif reading.not_found:
@@ -342,7 +345,8 @@ class MentionsSpider(scrapy.Spider):
                 outcome.etag = _header(response, "ETag")
                 outcome.last_modified = _header(response, "Last-Modified")
                 self.crawler.stats.inc_value("linkcrawler/mentions/pages_read")
-        yield from self.checked(outcome)
+        for checked in self.checked(outcome):
+            yield checked
 
     def page_failed(self, failure: Failure) -> Iterator[CheckedMentionPage]:
         self.finished += 1
