@@ -163,3 +163,7 @@ LINKCRAWLER_TOXIC_PAGE_FACTS_DAYS = 7
 # prospects
 #: With ``-a depth=1``: pages read per prospect site (the listed page included), unless ``-a max_pages_per_site``.
 LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE = 20
+#: Names that surely exist: a "domain does not exist" (NXDOMAIN) counts as a broken link only
+#: when the resolver finds at least one of them (an offline or filtering resolver answers
+#: NXDOMAIN for every name). Empty: the resolver is always believed.
+LINKCRAWLER_DNS_CANARIES: list[str] = ["example.com", "iana.org", "wikipedia.org"]

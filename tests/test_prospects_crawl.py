@@ -117,6 +117,8 @@ def world(tmp_path: Path, mockserver_factory: MockServerFactory, mongo_db: pymon
         "MONGO_FLUSH_INTERVAL": 0.2,
         "RETRY_TIMES": 0,
         "DOWNLOAD_TIMEOUT": 2,
+        # No internet here: the resolver is vouched for by a name it surely finds (/etc/hosts).
+        "LINKCRAWLER_DNS_CANARIES": "localhost",
     }
     # Our audited site: what a dead link can be replaced with.
     mongo_db.pages.insert_many([
@@ -212,6 +214,21 @@ def test_every_broken_reason_and_every_unverified_outcome(world: World) -> None:
     assert result.stats["linkcrawler/prospects/checked"] == len(everything)
     assert [i for i in result.items if isinstance(i, OpportunityItem)]
     assert len([i for i in result.items if isinstance(i, ProspectPage)]) == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_nxdomain_from_a_resolver_that_finds_nothing_is_not_believed(world: World) -> None:
+    # An offline or filtering resolver answers NXDOMAIN for every name: when it cannot find
+    # the canary names either, a "gone domain" is the resolver's word, never an opportunity.
+    dead = "http://dead-site.invalid/tools/list"
+    write(world.prospects_dir, "dns.html", page(links((dead, "A tool list")), title="Tools"))
+    world.settings = {**world.settings, "LINKCRAWLER_DNS_CANARIES": "no-such-canary.invalid"}
+    result = yield world.crawl(world.prospects.url("/dns.html"))
+    check = world.checks()[dead]
+    assert (check["state"], check["broken_reason"]) == ("unverified", None)
+    assert "NXDOMAIN not believed" in check["reason"] and "no-such-canary.invalid" in check["reason"]
+    assert world.opportunities() == {}
+    assert result.stats["linkcrawler/prospects/dns_nxdomain_unbelieved"] == 1
 
 
 @pytest_twisted.inlineCallbacks

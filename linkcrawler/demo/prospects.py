@@ -111,7 +111,9 @@ def run_prospects_demo(site: DemoSite, data_dir: Path, run: Callable[[list[str]]
             for name, authority in PROSPECT_PAGES.items():
                 writer.writerow([f"{site.sites}/prospects/{name}", authority])
         crawl = ["crawl", "prospects", "-a", f"urls={listing}", "-s", "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES=1",
-                 "-s", "LINKCRAWLER_OWN_DOMAINS=localhost", "-s", "RETRY_TIMES=0"]
+                 "-s", "LINKCRAWLER_OWN_DOMAINS=localhost", "-s", "RETRY_TIMES=0",
+                 # The demo runs offline: the resolver is vouched for by a name /etc/hosts knows.
+                 "-s", "LINKCRAWLER_DNS_CANARIES=localhost"]
         say(f"{number}. Prospects: other sites' pages ({site.sites}/prospects/...) whose outbound links are dead "
             "(a 404, a parked domain, a soft 404, a redirect to an unrelated home page, a refused connection, "
             "a domain that does not exist)")

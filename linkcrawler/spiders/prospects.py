@@ -80,8 +80,8 @@ from linkcrawler.store import Store, open_store
 from linkcrawler.store.connection import writes_to_store
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.web.context import link_contexts
-from linkcrawler.web.dns import lookup_failure
-from linkcrawler.web.outcome import ErrorKind, Failure, classify_failure
+from linkcrawler.web.dns import lookup_failure, resolver_vouches
+from linkcrawler.web.outcome import DNS_NXDOMAIN, DNS_TEMPORARY, ErrorKind, Failure, classify_failure
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.parked import parked_reason
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, redirect_location, refresh_location
@@ -161,6 +161,9 @@ class ProspectsSpider(scrapy.Spider):
         self.scheduled_checks: set[str] = set()
         self.not_found_probes: dict[str, asyncio.Future[PageFingerprint | None]] = {}
         self.lookups: dict[str, asyncio.Future[Failure | None]] = {}
+        self.dns_canaries: list[str] = list(defaults.LINKCRAWLER_DNS_CANARIES)
+        #: Why the resolver's NXDOMAIN cannot be believed in this run (None: it can), asked once.
+        self.resolver_doubt: asyncio.Future[str | None] | None = None
         self.stage = "crawl"
         self.shared = False
         self.run_id = ""
@@ -179,6 +182,7 @@ class ProspectsSpider(scrapy.Spider):
         spider.refresh_max_delay = settings.getfloat(
             "LINKCRAWLER_REFRESH_MAX_DELAY", defaults.LINKCRAWLER_REFRESH_MAX_DELAY)
         spider.own_domains = [d.strip().lower() for d in settings.getlist("LINKCRAWLER_OWN_DOMAINS") if d.strip()]
+        spider.dns_canaries = settings.getlist("LINKCRAWLER_DNS_CANARIES", defaults.LINKCRAWLER_DNS_CANARIES)
         spider.shared = bool(settings.get("REDIS_URL"))
         if spider.shared and not writes_to_store(settings):
             raise ConfigurationError(
@@ -416,7 +420,17 @@ class ProspectsSpider(scrapy.Spider):
         pending = self.lookups.get(host)
         if pending is None:
             pending = self.lookups[host] = asyncio.ensure_future(run_in_thread(lookup_failure, host))
-        return await asyncio.shield(pending)
+        failure = await asyncio.shield(pending)
+        if failure is None or failure.cause != DNS_NXDOMAIN:
+            return failure
+        if self.resolver_doubt is None:
+            self.resolver_doubt = asyncio.ensure_future(run_in_thread(resolver_vouches, self.dns_canaries))
+        doubt = await asyncio.shield(self.resolver_doubt)
+        if doubt is None:
+            return failure
+        self._inc("dns_nxdomain_unbelieved")
+        return Failure(ErrorKind.DNS_ERROR, DNS_TEMPORARY, f"NXDOMAIN not believed: {doubt}",
+                       failure.exception, failure.message)
 
     async def not_found_fingerprint(self, page_url: str) -> PageFingerprint | None:
         """What the page's site (scheme, host, port) answers for a URL that cannot exist, once per run."""
