@@ -88,6 +88,8 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "linkcrawler.extensions.runs.RunRecorder": 500,
     "linkcrawler.extensions.progress.Progress": 510,
+    # Off unless LINKCRAWLER_ALERT_ON_CLOSE: the alert digests when a backlinks crawl ends.
+    "linkcrawler.extensions.alerts.AlertsOnClose": 520,
 }
 
 ITEM_PIPELINES = {
