@@ -8,15 +8,12 @@ the item pipelines have flushed their writes (Scrapy closes them before it sends
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
-from twisted.internet.defer import Deferred
-from twisted.internet.threads import deferToThread
-from twisted.python.failure import Failure
+from scrapy.utils.asyncio import run_in_thread
 
 from linkcrawler import defaults
 from linkcrawler.alerts.channels import Channel, parse_channels
@@ -71,18 +68,15 @@ class AlertsOnClose:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred[Any] | None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         if spider.name not in SPIDERS:
-            return None
-        done: Deferred[Any] = deferToThread(deliver_alerts, self.settings, self.channels, self.rules)
-        done.addCallbacks(self._delivered, self._failed)
-        return done
-
-    def _delivered(self, reports: list[ChannelReport]) -> None:
+            return
+        try:
+            reports = await run_in_thread(deliver_alerts, self.settings, self.channels, self.rules)
+        except Exception as exc:  # alerts never fail the crawl
+            logger.error("alerts after the crawl failed: %s", printable(f"{type(exc).__name__}: {exc}"))
+            return
         for report in reports:
             log = logger.warning if report.outcome == "failed" else logger.info
             log("alerts: %s: %s, %d item(s)%s", printable(report.channel.display), report.outcome, report.items,
                 f" ({printable(report.error)})" if report.error else "")
-
-    def _failed(self, failure: Failure) -> None:
-        logger.error("alerts after the crawl failed: %s", printable(str(failure.value)))
