@@ -97,4 +97,8 @@ def test_demo_runs_the_whole_job_on_the_embedded_default(data_dir: Path) -> None
     assert "/our/moved.html [301] -> " in out and "/our/features.html [200]" in out
     assert "/our/about.html" in out.split("Pages found only in the sitemap")[1]
     assert "location = /our/old-pricing.html { return 301 /our/pricing.html; }" in out
+    # The alert digest it would send, and the report, whose path it prints.
+    assert "dry run, 5 item(s): linkcrawler: 3 lost, 2 recovered" in out
+    report = data_dir / "demo-report.html"
+    assert f"Open the report in a browser: {report.resolve().as_uri()}" in out and report.stat().st_size > 5000
     wait_for_server_stopped(data_dir)

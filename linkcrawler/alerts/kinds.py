@@ -106,8 +106,9 @@ def _event_entry(doc: dict[str, Any]) -> Entry:
     reason = f"{words} ({detail})" if detail and detail != words else words
     from_status = doc.get("from_status")
     title = f"{doc.get('type')}: {from_status} -> {to_status}" if from_status else f"{doc.get('type')}: {to_status}"
+    # A priority of 0 says "nothing to do" (a recovery): not a rank worth printing.
     return Entry(
-        kind="link_events", ref=str(doc["_id"]), value=_int(doc.get("priority")), title=title, reason=reason,
+        kind="link_events", ref=str(doc["_id"]), value=_int(doc.get("priority")) or None, title=title, reason=reason,
         page_url=doc.get("source_url"), target_url=doc.get("target_url"), wayback_url=doc.get("wayback_url"),
         when=doc.get("detected_at"),
     )

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from linkcrawler.audit.findings import format_findings
 from linkcrawler.audit.store import load_findings
 from linkcrawler.cli import StoreCommand
+from linkcrawler.demo.report import show_alerts_and_report
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import Store
@@ -80,6 +81,7 @@ class Command(StoreCommand):
             print(format_findings(findings), flush=True)
             say("6. 301 rules for our pages that are gone but still have backlinks")
             run(["redirectmap", "-o", "-", "--format", "nginx"], env)
+            show_alerts_and_report(data_dir, env)
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 

@@ -37,13 +37,13 @@ def _fmt(value: float) -> str:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    magnitude = float(10 ** (len(str(int(value))) - 1))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return 10.0 * magnitude
+    """The top of a y axis with 4 intervals, each a whole 1, 2 or 5 times a power of ten."""
+    tick = max(1.0, value / 4)
+    magnitude = float(10 ** (len(str(int(tick))) - 1))
+    for step in (1, 2, 5, 10):
+        if tick <= step * magnitude:
+            return 4 * step * magnitude
+    return 40.0 * magnitude
 
 
 def _svg(height: int, body: list[str], title: str, width: int = WIDTH, kind: str = "") -> Markup:
