@@ -33,7 +33,6 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -41,6 +40,7 @@ from linkcrawler.alerts.channels import Channel, SendOutcome, send
 from linkcrawler.alerts.digest import Digest, build_digest
 from linkcrawler.alerts.kinds import KINDS, Entry
 from linkcrawler.alerts.rules import AlertRules
+from linkcrawler.store.indexes import ensure_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ CHANNELS = "alert_channels"
 MAX_ITEMS_PER_KIND = 10_000
 #: How long a run holds a channel: longer than any send takes (Apprise's timeouts are seconds).
 LEASE = timedelta(minutes=15)
-
-INDEXES = [IndexModel([("channel", ASCENDING), ("status", ASCENDING), ("newest_at", ASCENDING)], name="channel_status")]
 
 Sender = Callable[[Channel, Digest], SendOutcome]
 
@@ -217,7 +215,7 @@ def deliver(
     """
     reports = []
     if not dry_run:
-        db[DELIVERIES].create_indexes(INDEXES)
+        ensure_indexes(db, [DELIVERIES])
     owner = run_owner()
     for channel in channels:
         if dry_run:

@@ -47,6 +47,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     "runs": [
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started"),
     ],
+    # alerts: what each channel holds (alerts/delivery.py delivered_refs, the pending ones of a channel).
+    "alert_deliveries": [
+        IndexModel([("channel", ASCENDING), ("status", ASCENDING), ("newest_at", ASCENDING)], name="channel_status"),
+    ],
 }
 
 
