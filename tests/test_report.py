@@ -13,6 +13,7 @@ import lxml.html
 import pymongo
 import pytest
 
+from linkcrawler.audit.store import referring_domains
 from linkcrawler.report.html import build_report, collect
 from tests.report_data import HOSTILE, populate
 
@@ -40,6 +41,11 @@ def test_report_shows_every_section_and_escapes_third_party_text(mongo_db: pymon
         "source_domain", {"status": {"$nin": ["removed", "page_gone", "redirected", "unreachable"]}}))
     assert data.audit["pages"] == mongo_db.pages.count_documents({}) and data.audit["chains"]
     assert set(data.others) == {"mentions", "opportunities", "toxicity", "outreach"}
+    # Most-linked pages counted by toplinked's rule (audit.store.referring_domains), ranked in MongoDB.
+    expected = sorted(referring_domains(mongo_db), key=lambda r: (-r["domains"], -r["backlinks"], r["_id"]))[:50]
+    assert [(p["url"], p["domains"], p["backlinks"]) for p in data.most_linked] == [
+        (r["_id"], r["domains"], r["backlinks"]) for r in expected]
+    assert {p["health"] for p in data.most_linked} >= {"ok", "broken", "redirect"}
     assert data.others["outreach"]["funnel"][:5] == [("todo", 3), ("contacted", 3), ("followed_up", 3),
                                                       ("replied", 3), ("won", 3)]
     # The weekly states end where the backlinks are now.

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pymongo
 
-from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note
+from benchmarks.common import PROJECT_ROOT, SecantusServer, free_port, machine_note, stop_process, wait_for_port
 from linkcrawler.report import queries
 from tests.report_data import populate
 
@@ -37,20 +37,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class KeptServer:
+    """A SecantusDB server over a data directory that outlives the run (``--data-dir``)."""
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", str(path / "db"), "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "secantusd")
+        self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backlinks", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, help="keep the generated store here, and reuse it when it is there")
     args = parser.parse_args()
-    print(f"machine: {machine_note()}")
-    server = SecantusServer(journal=False)
+    print(f"machine: {machine_note()}", flush=True)
+    server: SecantusServer | KeptServer = KeptServer(args.data_dir) if args.data_dir else SecantusServer(journal=False)
     try:
         with pymongo.MongoClient(server.uri, tz_aware=True) as client:
             db = client[DATABASE]
-            started = time.monotonic()
-            populate(db, NOW, backlinks=args.backlinks, events=args.events)
-            print(f"generated {db.backlinks.estimated_document_count():,} backlinks and "
-                  f"{db.link_events.estimated_document_count():,} events in {time.monotonic() - started:.0f} s")
+            if (db.backlinks.estimated_document_count(), db.link_events.estimated_document_count()) != (
+                    args.backlinks, args.events):
+                client.drop_database(DATABASE)
+                started = time.monotonic()
+                populate(db, NOW, backlinks=args.backlinks, events=args.events)
+                print(f"generated {db.backlinks.estimated_document_count():,} backlinks and "
+                      f"{db.link_events.estimated_document_count():,} events in {time.monotonic() - started:.0f} s",
+                      flush=True)
             for name, query in (
                 ("status_counts", lambda: queries.status_counts(db)),
                 ("status_over_time", lambda: queries.status_over_time(db)),
@@ -64,7 +86,7 @@ def main() -> None:
             ):
                 began = time.monotonic()
                 query()
-                print(f"  {name:<24} {time.monotonic() - began:6.2f} s")
+                print(f"  {name:<24} {time.monotonic() - began:6.2f} s", flush=True)
         with tempfile.TemporaryDirectory(prefix="lc-bench-report-") as tmp:
             report = Path(tmp) / "report.html"
             server_cpu = cpu_seconds(server.process.pid)
