@@ -8,6 +8,7 @@ the item pipelines have flushed their writes (Scrapy closes them before it sends
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -16,14 +17,16 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import run_in_thread
 
 from linkcrawler import defaults
-from linkcrawler.alerts.channels import Channel, parse_channels
-from linkcrawler.alerts.delivery import ChannelReport, deliver
-from linkcrawler.alerts.rules import AlertRules
 from linkcrawler.clock import Clock
 from linkcrawler.exceptions import LinkcrawlerError
 from linkcrawler.store import open_store
 from linkcrawler.store.connection import writes_to_store
 from linkcrawler.web.text import printable
+
+if TYPE_CHECKING:
+    from linkcrawler.alerts.channels import Channel
+    from linkcrawler.alerts.delivery import ChannelReport
+    from linkcrawler.alerts.rules import AlertRules
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ SPIDERS = ("backlinks",)
 
 def deliver_alerts(settings: BaseSettings, channels: list[Channel], rules: AlertRules) -> list[ChannelReport]:
     """Open the store, deliver, close it: blocking, for a thread."""
+    from linkcrawler.alerts.delivery import deliver
+
     store = open_store(settings)
     try:
         return deliver(store.db, channels, rules, Clock.from_settings(settings).now())
@@ -55,6 +60,10 @@ class AlertsOnClose:
             raise NotConfigured("LINKCRAWLER_ALERT_ON_CLOSE is off")
         if not writes_to_store(settings):
             raise NotConfigured("the crawl writes nothing to MongoDB")
+        # Apprise and jinja2 load only when alerts are on: every crawl loads this extension.
+        from linkcrawler.alerts.channels import parse_channels
+        from linkcrawler.alerts.rules import AlertRules
+
         try:
             channels = parse_channels(settings.get("LINKCRAWLER_ALERT_URLS"))
             rules = AlertRules.from_settings(settings)
