@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -268,3 +269,22 @@ def test_failed_channel_gives_exit_code_one(mongo_db: pymongo.database.Database,
     out, err = done.communicate(timeout=120)
     assert done.returncode == 1, err
     assert ": failed, 4 item(s)" in out
+
+
+def test_a_channel_another_run_holds_is_left_alone_unless_that_run_died(
+        mongo_db: pymongo.database.Database, webhook: Webhook) -> None:
+    seed(mongo_db)
+    [channel] = parse_channels(webhook.url())
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    mongo_db.alert_channels.insert_one({"_id": channel.key, "lease_owner": "other-host:123:abc", "lease_until": later})
+    [busy] = deliver(mongo_db, [channel], AlertRules(), NOW)
+    assert busy.outcome == "busy" and webhook.posts == []
+
+    # A process of this host that no longer exists holds it: taken over at once.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    mongo_db.alert_channels.update_one({"_id": channel.key}, {"$set": {
+        "lease_owner": f"{socket.gethostname()}:{dead.pid}:abc"}})
+    [sent] = deliver(mongo_db, [channel], AlertRules(), NOW)
+    assert sent.outcome == "sent" and len(webhook.posts) == 1
+    assert mongo_db.alert_channels.find_one({"_id": channel.key})["lease_until"] is None
