@@ -17,6 +17,7 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/scrapy demo
+	@echo "Open the demo's report in a browser: $${LINKCRAWLER_DATA_DIR:-.linkcrawler}/demo-report.html"
 
 # ruff (style and bugs) and mypy (--strict on the shared layer and the capability models).
 lint: install

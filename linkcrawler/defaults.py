@@ -167,3 +167,18 @@ LINKCRAWLER_PROSPECTS_MAX_PAGES_PER_SITE = 20
 #: when the resolver finds at least one of them (an offline or filtering resolver answers
 #: NXDOMAIN for every name). Empty: the resolver is always believed.
 LINKCRAWLER_DNS_CANARIES: list[str] = ["example.com", "iana.org", "wikipedia.org"]
+# alerts (linkcrawler/alerts/)
+#: Where digests go: Apprise notification URLs, comma-separated (mailto://, json://, slack://...).
+LINKCRAWLER_ALERT_URLS: list[str] = []
+#: Items carrying a priority or score below this are left out of digests.
+LINKCRAWLER_ALERT_MIN_PRIORITY = 0
+#: The ``link_events`` types worth a message.
+LINKCRAWLER_ALERT_TYPES: list[str] = ["lost", "degraded", "recovered"]
+#: The sections (alert kinds) of a digest: linkcrawler/alerts/kinds.py.
+LINKCRAWLER_ALERT_KINDS: list[str] = ["link_events", "mentions", "opportunities", "toxicity", "outreach"]
+#: Entries shown per section of a digest (the rest are counted).
+LINKCRAWLER_ALERT_MAX_LINES = 50
+#: Items older than this many days are never sent (a channel added later does not get the whole past).
+LINKCRAWLER_ALERT_LOOKBACK_DAYS = 30.0
+#: Deliver the digests when a backlinks crawl finishes (extensions/alerts.py).
+LINKCRAWLER_ALERT_ON_CLOSE = False

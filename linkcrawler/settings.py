@@ -90,6 +90,8 @@ EXTENSIONS = {
     "linkcrawler.extensions.progress.Progress": 510,
     # The outreach queue follows what a crawl found (after the pipelines wrote it).
     "linkcrawler.extensions.outreach.OutreachSync": 520,
+    # Off unless LINKCRAWLER_ALERT_ON_CLOSE: the alert digests when a backlinks crawl ends.
+    "linkcrawler.extensions.alerts.AlertsOnClose": 530,
 }
 
 ITEM_PIPELINES = {

@@ -104,4 +104,8 @@ def test_demo_runs_the_whole_job_on_the_embedded_default(data_dir: Path) -> None
     assert "contacted -> won by the crawl (recovered: link_events" in queue
     assert "thank_you -> reclaim_lost_link by the crawl (lost: link_events" in queue
     assert "Dana Reyes <dana.reyes@linkcrawler-demo.org>" in queue
+    # The alert digest it would send, and the report, whose path it prints.
+    assert "dry run, 5 item(s): linkcrawler: 3 lost, 2 recovered" in out
+    report = data_dir / "demo-report.html"
+    assert f"Open the report in a browser: {report.resolve().as_uri()}" in out and report.stat().st_size > 5000
     wait_for_server_stopped(data_dir)

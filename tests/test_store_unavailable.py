@@ -28,6 +28,8 @@ COMMANDS = [
     ["linkstatus"],
     ["redirectmap", "-o", "{tmp}/rules.conf"],
     ["toplinked"],
+    ["alerts"],
+    ["linkreport", "-o", "{tmp}/report.html"],
 ]
 
 

@@ -16,6 +16,7 @@ from linkcrawler.demo.mentions import run_mentions_demo
 from linkcrawler.demo.outreach import outreach_after_first_check, outreach_after_second_check
 from linkcrawler.demo.prospects import run_prospects_demo
 from linkcrawler.demo.render import show_confirmed_losses
+from linkcrawler.demo.report import show_alerts_and_report
 from linkcrawler.demo.server import DemoSite
 from linkcrawler.demo.toxicity import toxicity_demo
 from linkcrawler.exceptions import LinkcrawlerError
@@ -91,6 +92,8 @@ class Command(StoreCommand):
             toxicity_demo(data_dir, site.our, env, run, say)
             run_prospects_demo(site, data_dir, lambda args: run(args, env), say, 7)
         show_confirmed_losses(store.client[DEMO_DATABASE], data_dir, env)
+        # Last: the digest and the report show what every step before found.
+        show_alerts_and_report(data_dir, env)
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 

@@ -204,6 +204,8 @@ class BacklinksSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.store = await run_in_thread(open_store, self.settings)
         await run_in_thread(ensure_indexes, self.store.db, ["backlinks", "link_events"])
+        if await run_in_thread(self.store.db.backlinks.find_one, {}, {"_id": 1}) is None:
+            logger.warning("no backlinks known yet: load an export first with scrapy importlinks FILE")
         if not self.own_domains:
             self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
         now = self.clock.now()

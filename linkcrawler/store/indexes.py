@@ -93,6 +93,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     "disavow_versions": [
         IndexModel([("created_at", DESCENDING)], name="created_at"),
     ],
+    # alerts: what each channel holds (alerts/delivery.py delivered_refs, the pending ones of a channel).
+    "alert_deliveries": [
+        IndexModel([("channel", ASCENDING), ("status", ASCENDING), ("newest_at", ASCENDING)], name="channel_status"),
+    ],
 }
 
 
