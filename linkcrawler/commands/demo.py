@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +99,14 @@ class Command(StoreCommand):
         say("Done. With your own data: scrapy importlinks FILE && scrapy crawl backlinks && scrapy linkstatus")
 
 
+_STEP = re.compile(r"^\d+\. ")
+_steps = itertools.count(1)
+
+
 def say(text: str) -> None:
+    """A heading of the demo's story; a numbered step ("7. ...") is numbered in the order shown."""
+    if _STEP.match(text):
+        text = _STEP.sub(f"{next(_steps)}. ", text, count=1)
     print(f"\n== {text}", flush=True)
 
 
