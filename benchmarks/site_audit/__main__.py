@@ -46,7 +46,7 @@ COMMON_SETTINGS = {
     "ROBOTSTXT_OBEY": "True",
 }
 #: A whole run stops by itself after this long, whatever happens.
-CRAWL_TIMEOUT = 900
+CRAWL_TIMEOUT = 3600
 
 
 def find_nginx() -> str:
