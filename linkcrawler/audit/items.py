@@ -32,7 +32,7 @@ class AuditedPage:
     """``start``, ``link``, ``redirect`` (a hop of a redirect) or ``sitemap``."""
     error: str | None = None
     inlinks: int | None = None
-    """Set when the page is reported after the whole crawl (a shared audit's report); else in :class:`AuditTotals`."""
+    """Distinct internal pages linking to it, so far (:class:`AuditTotals` has the final count of those linked later)."""
     in_sitemap: bool | None = None
     """Whether a sitemap read so far lists it (:class:`AuditTotals` adds the sitemaps read later)."""
 
@@ -136,13 +136,13 @@ class RedirectedLink:
 class AuditTotals:
     """What is only known once the crawl is over, for the pages written as they were answered.
 
-    Written with a few grouped updates (one per distinct inlink count), not one per page.
+    Written with grouped updates (by inlink count) of the pages it changes, not a rewrite of every page.
     """
 
     site: str
     counted_at: datetime
     inlinks: dict[str, int] = field(default_factory=dict)
-    """Every recorded URL -> distinct internal pages linking to it."""
+    """Recorded URLs linked again after they were recorded -> distinct internal pages linking to them."""
     in_sitemap: list[str] = field(default_factory=list)
     """Recorded URLs found in a sitemap read after they were recorded."""
     found_by: dict[str, str] = field(default_factory=dict)

@@ -161,6 +161,8 @@ class AuditBook:
         self._found_by_later: dict[str, str] = {}
         #: Recorded pages of the sitemap recorded before the sitemap was read.
         self._sitemap_later: list[str] = []
+        #: Recorded pages linked again since they were recorded (with the count so far).
+        self._inlinks_later: set[str] = set()
         #: Distinct internal pages linking to each URL.
         self.inlinks: Counter[str] = Counter()
         #: (page, anchor) of the links to a URL whose verdict is not known yet.
@@ -388,6 +390,8 @@ class AuditBook:
             internal = self.scope.is_internal(target)
             if internal:
                 self.inlinks[target] += 1
+                if target in self.recorded:
+                    self._inlinks_later.add(target)
                 if reached and target in self._by_redirect:
                     # Recorded as reached only through a redirect: a link reaches it too.
                     self._by_redirect.discard(target)
@@ -492,6 +496,7 @@ class AuditBook:
             found_by=found_by,
             error=self.errors.pop(url, None) if isinstance(resolution.hops[0].status, str) else None,
             in_sitemap=in_sitemap,
+            inlinks=self.inlinks.get(url, 0),
         )
 
     def _report(self, page_url: str, anchor: str, link_url: str, internal: bool,
@@ -518,8 +523,9 @@ class AuditBook:
     def totals(self) -> AuditTotals:
         """What only the whole crawl tells of the recorded pages: inlinks, late sitemap membership and ``found_by``.
 
-        The pages were recorded with their click depth (found breadth first)
-        and ``found_by`` as first found: ``start``, ``link`` (reached through
+        The pages were recorded with their click depth (found breadth first),
+        their inlinks so far (the totals hold the pages linked again since) and
+        ``found_by`` as first found: ``start``, ``link`` (reached through
         links), ``redirect`` (reached only as the next hop of a redirect; ``link``
         here when a link to it was read afterwards) or ``sitemap`` (not reached
         from the start page at all: a sitemap URL, or a page only they link to).
@@ -527,7 +533,7 @@ class AuditBook:
         inlinks = self.inlinks
         return AuditTotals(
             site=self.site, counted_at=self.now(),
-            inlinks={url: inlinks.get(url, 0) for url in self.recorded},
+            inlinks={url: inlinks[url] for url in self._inlinks_later},
             in_sitemap=list(self._sitemap_later),
             found_by=dict(self._found_by_later),
         )
@@ -629,8 +635,8 @@ def fold_totals(items: list[Any], totals: AuditTotals) -> list[Any]:
     """
     in_sitemap = set(totals.in_sitemap)
     for item in items:
-        if isinstance(item, AuditedPage) and item.url in totals.inlinks:
-            item.inlinks = totals.inlinks[item.url]
+        if isinstance(item, AuditedPage):
+            item.inlinks = totals.inlinks.get(item.url, item.inlinks)
             item.in_sitemap = bool(item.in_sitemap) or item.url in in_sitemap
             item.found_by = totals.found_by.get(item.url, item.found_by)
     return items
