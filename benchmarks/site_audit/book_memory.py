@@ -3,8 +3,8 @@
     python -m benchmarks.site_audit.book_memory [--pages 80000]
 
 Feeds an :class:`~linkcrawler.crawl.book.AuditBook` the answers of a site shaped
-like the benchmark's (home, 100 sections, articles with the navigation, 8 random
-related links, the next article and one external link), in the order the book
+like the benchmark's (home, 100 sections, articles with the navigation, 9 links
+to other articles and one external link), in the order the book
 hands the fetches out (window 128, as the spider with 32 concurrent requests),
 and prints the peak RSS of the process and what the book holds. Scrapy's part
 of a crawl does not grow with the site (the window bounds its queue), so this is
@@ -29,9 +29,8 @@ EXTERNAL = "http://localhost:8080/ext"
 SECTIONS = 100
 
 
-def answers(pages: int, seed: int = 7) -> tuple[dict[str, list[str]], int]:
-    """Each page's links (as URLs), like the benchmark's generated site."""
-    rng = random.Random(seed)
+def answers(pages: int) -> tuple[dict[str, list[str]], int]:
+    """The links of home and the sections, and the number of articles."""
     per_section = pages // SECTIONS
     urls = [f"{BASE}/s{s}/p{i}.html" for s in range(SECTIONS) for i in range(per_section)]
     nav = [f"{BASE}/"] + [f"{BASE}/s{s}/" for s in range(0, SECTIONS, 10)]
@@ -41,8 +40,8 @@ def answers(pages: int, seed: int = 7) -> tuple[dict[str, list[str]], int]:
     return links, len(urls)
 
 
-def article_links(url: str, rng: random.Random, total: int) -> list[str]:
-    s, i = url.removeprefix(BASE + "/s").removesuffix(".html").split("/p")
+def article_links(rng: random.Random, total: int) -> list[str]:
+    """An article's links: the navigation, 9 other articles at random (related, next), one external."""
     per_section = total // SECTIONS
     pick = [rng.randrange(total) for _ in range(9)]
     nav = [f"{BASE}/"] + [f"{BASE}/s{n}/" for n in range(0, SECTIONS, 10)]
@@ -65,7 +64,7 @@ def main() -> None:
         if fetch.external:
             answer = Answer(fetch.url, 200, external=True)
         else:
-            links = fixed.get(fetch.url) or article_links(fetch.url, rng, total)
+            links = fixed.get(fetch.url) or article_links(rng, total)
             answer = Answer(fetch.url, 200, details={"content_type": "text/html", "title": "A page"},
                             anchors={link: "text" for link in links if link != fetch.url})
         for output in book.answered(fetch, answer):
