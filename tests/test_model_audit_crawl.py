@@ -294,3 +294,15 @@ def test_totals_are_written_as_a_few_grouped_updates() -> None:
         for url in op.filter["url"]["$in"]:
             set_to[url] = op.update["$set"]["inlinks"]
     assert set_to == inlinks
+
+
+def test_what_the_book_holds_can_be_handed_out_at_once() -> None:
+    """The spider's safety net when the crawl is idle while the book still holds fetches (one got no answer)."""
+    links = [f"{BASE}/p{n}" for n in range(5)]
+    live = AuditBook(f"{BASE}/", SiteScope(f"{BASE}/"), TrapGuard(TrapLimits()), ParamStripper(), window=2)
+    start = live.start()
+    assert start is not None
+    out = [o for o in live.answered(start, page(f"{BASE}/", *links)) if isinstance(o, Fetch)]
+    assert len(out) == 2  # and two are never answered
+    rest = list(live.release_all())
+    assert sorted(f.url for f in out + rest) == sorted(links) and live.waiting_fetches == 0
