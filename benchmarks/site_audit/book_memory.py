@@ -18,15 +18,22 @@ import random
 import resource
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from linkcrawler.audit.items import AuditedPage
-from linkcrawler.crawl.book import Answer, AuditBook, Fetch
+from linkcrawler.crawl.book import Answer, AuditBook, Fetch, collect_anchors
 from linkcrawler.crawl.scope import ParamStripper, SiteScope
 from linkcrawler.crawl.traps import TrapGuard, TrapLimits
 
 BASE = "http://127.0.0.1:8080"
 EXTERNAL = "http://localhost:8080/ext"
 SECTIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    anchor_text: str
 
 
 def answers(pages: int) -> tuple[dict[str, list[str]], int]:
@@ -65,8 +72,10 @@ def main() -> None:
             answer = Answer(fetch.url, 200, external=True)
         else:
             links = fixed.get(fetch.url) or article_links(rng, total)
-            answer = Answer(fetch.url, 200, details={"content_type": "text/html", "title": "A page"},
-                            anchors={link: "text" for link in links if link != fetch.url})
+            # Each link's text a new string, as parsing makes it (collect_anchors interns them).
+            anchors = collect_anchors(fetch.url, [Link(link, "".join(("anchor ", "text"))) for link in links],
+                                      book.strip)
+            answer = Answer(fetch.url, 200, details={"content_type": "text/html", "title": "A page"}, anchors=anchors)
         for output in book.answered(fetch, answer):
             if isinstance(output, Fetch):
                 out.append(output)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ def collect_anchors(page_url: str, links: Iterable[Any], strip: Callable[[str], 
         if target == page_url:
             continue
         if target not in anchors or (not anchors[target] and link.anchor_text):
-            anchors[target] = link.anchor_text
+            # Interned: the texts of a site's links repeat (navigation), and the book keeps
+            # one per link to a page not answered yet.
+            anchors[target] = sys.intern(link.anchor_text)
     return anchors
 
 
