@@ -156,7 +156,7 @@ def test_exploring_asks_for_every_url_once() -> None:
     [hop] = worker.explore(a, SITE[False, f"{BASE}/a"])
     assert (hop.url, hop.hops, hop.depth) == (f"{BASE}/b", 1, 1)
     assert list(worker.explore_sitemap(SITEMAP)) == [Fetch(f"{BASE}/orphan", 0, late=True)]
-    assert set(worker.page_meta) == {f"{BASE}/"} and worker.recorded == []  # (the start page only)
+    assert set(worker.page_meta) == {f"{BASE}/"} and not worker.recorded  # (the start page only)
 
 
 def test_click_depths_count_links_not_redirects() -> None:
@@ -167,8 +167,9 @@ def test_click_depths_count_links_not_redirects() -> None:
     }
 
 
-def test_totals_give_the_shortest_click_depth_whatever_the_order() -> None:
-    """A page first reached by a long path (depth-first here) still gets its shortest depth in the totals."""
+def test_pages_get_the_shortest_click_depth_whatever_the_order() -> None:
+    """Answered depth first among what the book hands out, every page still gets its shortest depth
+    when it is recorded: the book hands out one level at a time."""
     site = {
         (False, f"{BASE}/"): page(f"{BASE}/", f"{BASE}/p2", f"{BASE}/p1", f"{BASE}/old"),
         (False, f"{BASE}/p1"): page(f"{BASE}/p1", f"{BASE}/q"),
@@ -195,11 +196,113 @@ def test_totals_give_the_shortest_click_depth_whatever_the_order() -> None:
     while pending:
         fetch = pending.pop()
         for output in live.answered(fetch, site[fetch.external, fetch.url]):
-            (pending.append(output) if isinstance(output, Fetch) else None)
-    assert pages["/r"].depth == 3  # as first found: / -> p1 -> q -> r
-    totals = {url.removeprefix(BASE): (depth, found_by) for url, _, _, depth, found_by in live.totals().pages}
-    assert totals == {
+            if isinstance(output, Fetch):
+                pending.append(output)
+            elif isinstance(output, AuditedPage):
+                pages[output.url.removeprefix(BASE)] = output
+    assert pages["/r"].depth == 2  # / -> p2 -> r, though / -> p1 -> q was answered first
+    totals = live.totals()
+    assert totals.found_by == {}
+    # Recorded with their inlinks so far; the totals have those linked again afterwards.
+    assert totals.inlinks == {f"{BASE}/r": 2}
+    folded = fold_totals(list(pages.values()), totals)
+    assert {page.url.removeprefix(BASE): page.inlinks for page in folded} == {
+        "/": 0, "/p1": 1, "/p2": 1, "/q": 1, "/r": 2, "/old": 1, "/new": 0, "/orphan": 0, "/orphan2": 1}
+    assert {url: (page.depth, page.found_by) for url, page in pages.items()} == {
         "/": (0, "start"), "/p1": (1, "link"), "/p2": (1, "link"), "/q": (2, "link"), "/r": (2, "link"),
         "/old": (1, "link"), "/new": (1, "redirect"), "/orphan": (None, "sitemap"), "/orphan2": (None, "sitemap"),
     }
     assert live.findings.sitemap_only == [f"{BASE}/orphan"]  # (in the sitemap; orphan2 is only linked from it)
+
+
+def crawl(live: AuditBook, site: dict[tuple[bool, str], Answer], order: list[str]) -> dict[str, AuditedPage]:
+    """Answer what the book hands out, the URLs of ``order`` first (in that order), then the rest."""
+    pages: dict[str, AuditedPage] = {}
+    out = [live.start()]
+    while out:
+        fetch = next((f for path in order for f in out if f and f.url == f"{BASE}{path}"), out[0])
+        out.remove(fetch)
+        assert fetch is not None
+        for output in live.answered(fetch, site[fetch.external, fetch.url]):
+            if isinstance(output, Fetch):
+                out.append(output)
+            elif isinstance(output, AuditedPage):
+                pages[output.url.removeprefix(BASE)] = output
+    return pages
+
+
+def test_a_redirect_pulls_a_linked_page_up_a_level() -> None:
+    """Linked from level 1 (so queued for level 2), then reached from level 1 by a redirect: depth 1."""
+    site = {
+        (False, f"{BASE}/"): page(f"{BASE}/", f"{BASE}/x", f"{BASE}/r"),
+        (False, f"{BASE}/x"): page(f"{BASE}/x", f"{BASE}/deep"),
+        (False, f"{BASE}/r"): Answer(f"{BASE}/r", 301, location=f"{BASE}/deep"),
+        (False, f"{BASE}/deep"): page(f"{BASE}/deep"),
+    }
+    pages = crawl(book(), site, ["/x", "/r"])
+    assert (pages["/deep"].depth, pages["/deep"].found_by) == (1, "link")
+    assert pages["/r"].final_url == f"{BASE}/deep"
+
+
+def test_a_redirect_hop_linked_afterwards_is_found_by_link_in_the_totals() -> None:
+    site = {
+        (False, f"{BASE}/"): page(f"{BASE}/", f"{BASE}/r", f"{BASE}/x"),
+        (False, f"{BASE}/r"): Answer(f"{BASE}/r", 301, location=f"{BASE}/target"),
+        (False, f"{BASE}/target"): page(f"{BASE}/target"),
+        (False, f"{BASE}/x"): page(f"{BASE}/x", f"{BASE}/target"),
+    }
+    live = book()
+    pages = crawl(live, site, ["/r", "/target", "/x"])
+    assert (pages["/target"].depth, pages["/target"].found_by) == (1, "redirect")  # as recorded
+    totals = live.totals()
+    assert totals.found_by == {f"{BASE}/target": "link"}
+    assert fold_totals([pages["/target"]], totals)[0].found_by == "link"
+    assert totals.inlinks == {f"{BASE}/target": 1}  # linked after it was recorded (with 0 inlinks)
+
+
+def test_the_window_bounds_the_fetches_handed_out() -> None:
+    links = [f"{BASE}/p{n}" for n in range(6)]
+    site = {(False, f"{BASE}/"): page(f"{BASE}/", *links), **{(False, url): page(url) for url in links}}
+    live = AuditBook(f"{BASE}/", SiteScope(f"{BASE}/"), TrapGuard(TrapLimits()), ParamStripper(), window=2)
+    start = live.start()
+    assert start is not None
+    out = [o for o in live.answered(start, site[False, start.url]) if isinstance(o, Fetch)]
+    assert len(out) == 2 and live.waiting_fetches == 4
+    answered = 0
+    while out:
+        fetch = out.pop()
+        answered += 1
+        out += [o for o in live.answered(fetch, site[False, fetch.url]) if isinstance(o, Fetch)]
+        assert len(out) <= 2
+    assert answered == 6 and live.waiting_fetches == 0
+
+
+def test_totals_are_written_as_a_few_grouped_updates() -> None:
+    from datetime import datetime, timezone
+
+    from linkcrawler.audit.store import totals_ops
+
+    inlinks = {f"{BASE}/p{n}": n % 3 for n in range(120)}
+    totals = AuditTotals(site="site.test", counted_at=datetime.now(timezone.utc), inlinks=inlinks,
+                         in_sitemap=[f"{BASE}/p1"], found_by={f"{BASE}/p2": "link"})
+    ops = totals_ops(totals)
+    assert all(op.kind == "update_many" and op.phase == 2 and not op.upsert for op in ops)
+    assert len(ops) == 3 + 1 + 1  # one per inlink count (40 URLs each, under the chunk), sitemap, found_by
+    set_to = {}
+    for op in ops[:3]:
+        assert isinstance(op.filter, dict) and isinstance(op.update, dict)
+        for url in op.filter["url"]["$in"]:
+            set_to[url] = op.update["$set"]["inlinks"]
+    assert set_to == inlinks
+
+
+def test_what_the_book_holds_can_be_handed_out_at_once() -> None:
+    """The spider's safety net when the crawl is idle while the book still holds fetches (one got no answer)."""
+    links = [f"{BASE}/p{n}" for n in range(5)]
+    live = AuditBook(f"{BASE}/", SiteScope(f"{BASE}/"), TrapGuard(TrapLimits()), ParamStripper(), window=2)
+    start = live.start()
+    assert start is not None
+    out = [o for o in live.answered(start, page(f"{BASE}/", *links)) if isinstance(o, Fetch)]
+    assert len(out) == 2  # and two are never answered
+    rest = list(live.release_all())
+    assert sorted(f.url for f in out + rest) == sorted(links) and live.waiting_fetches == 0

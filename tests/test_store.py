@@ -84,6 +84,43 @@ def test_embedded_store_is_shared_by_concurrent_users(data_dir: Path) -> None:
     wait_for_server_stopped(data_dir)
 
 
+OPEN_AND_CLOSE = """
+    import time
+    from scrapy.utils.project import get_project_settings
+    from linkcrawler.store import open_store
+    started = time.monotonic()
+    store = open_store(get_project_settings())
+    store.db.notes.insert_one({})
+    store.close()
+    print(time.monotonic() - started)
+    """
+
+
+def test_embedded_store_lingers_for_the_next_command_then_stops(data_dir: Path) -> None:
+    run_python(OPEN_AND_CLOSE, data_dir)
+    [pid] = embedded_server_pids(data_dir)  # still up after its only user left
+    seconds = float(run_python(OPEN_AND_CLOSE, data_dir))
+    assert embedded_server_pids(data_dir) == [pid]  # the second command reused it
+    assert seconds < 1.0  # no start, no stop (about 0.02 s here; starting one is 0.4 s or more)
+    # Nobody comes back: its watcher stops it after LINKCRAWLER_STORE_LINGER (5 s).
+    wait_for_server_stopped(data_dir)
+    store = open_store(Settings({"LINKCRAWLER_DATA_DIR": str(data_dir), "LINKCRAWLER_STORE_LINGER": 0}))
+    try:
+        assert store.db.notes.count_documents({}) == 2  # a new server on the same data
+        assert embedded_server_pids(data_dir) not in ([], [pid])
+    finally:
+        store.close()
+    wait_for_server_stopped(data_dir)
+
+
+def test_embedded_store_without_linger_stops_with_its_last_user(data_dir: Path) -> None:
+    store = open_store(Settings({"LINKCRAWLER_DATA_DIR": str(data_dir), "LINKCRAWLER_STORE_LINGER": 0}))
+    store.db.notes.insert_one({})
+    store.close()
+    assert not (data_dir / "server.json").exists()  # asked to stop at once, not left to a watcher
+    wait_for_server_stopped(data_dir, timeout=10)
+
+
 def test_unreachable_mongo_uri_fails_with_masked_uri() -> None:
     uri = f"mongodb://alice:s3cret@127.0.0.1:{free_port()}/linkcrawler"
     with pytest.raises(StoreUnavailable) as raised:

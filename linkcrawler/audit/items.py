@@ -32,8 +32,9 @@ class AuditedPage:
     """``start``, ``link``, ``redirect`` (a hop of a redirect) or ``sitemap``."""
     error: str | None = None
     inlinks: int | None = None
-    """Set when the page is reported after the whole crawl (a shared audit's report); else in :class:`AuditTotals`."""
+    """Distinct internal pages linking to it, so far (:class:`AuditTotals` has the final count of those linked later)."""
     in_sitemap: bool | None = None
+    """Whether a sitemap read so far lists it (:class:`AuditTotals` adds the sitemaps read later)."""
 
     export_record = "pages"
     export_fields = (
@@ -43,7 +44,7 @@ class AuditedPage:
     )
 
     def row(self) -> dict[str, Any]:
-        """The ``pages`` document's fields (``inlinks``/``in_sitemap`` only when known)."""
+        """The ``pages`` document's fields (``inlinks`` and ``in_sitemap`` only when known)."""
         fields = {
             "url": self.url,
             "site": self.site,
@@ -62,8 +63,10 @@ class AuditedPage:
             "error": self.error,
             "last_crawled": self.crawled_at,
         }
+        if self.in_sitemap is not None:
+            fields["in_sitemap"] = self.in_sitemap
         if self.inlinks is not None:
-            fields.update(inlinks=self.inlinks, in_sitemap=self.in_sitemap)
+            fields["inlinks"] = self.inlinks
         return fields
 
     def export_rows(self) -> list[dict[str, Any]]:
@@ -131,13 +134,19 @@ class RedirectedLink:
 
 @dataclass(slots=True)
 class AuditTotals:
-    """What is only known once the crawl is over: inlinks, sitemap membership and click depth of each page."""
+    """What is only known once the crawl is over, for the pages written as they were answered.
+
+    Written with grouped updates (by inlink count) of the pages it changes, not a rewrite of every page.
+    """
 
     site: str
     counted_at: datetime
-    pages: list[tuple[str, int, bool, int | None, str]] = field(default_factory=list)
-    """(url, inlinks, in_sitemap, depth, found_by) for every URL the audit recorded: the depth
-    is the shortest click path from the start page (``None``: not reached by links)."""
+    inlinks: dict[str, int] = field(default_factory=dict)
+    """Recorded URLs linked again after they were recorded -> distinct internal pages linking to them."""
+    in_sitemap: list[str] = field(default_factory=list)
+    """Recorded URLs found in a sitemap read after they were recorded."""
+    found_by: dict[str, str] = field(default_factory=dict)
+    """Recorded URLs whose ``found_by`` changed after they were recorded (a redirect's hop linked later)."""
 
     #: Completes the pages already exported: no row of its own.
     export_record = None

@@ -19,13 +19,26 @@ The book's state:
 - the answers (a :class:`RedirectGraph`), so chains keep every hop and loops are seen;
 - links whose target has no verdict yet (``carriers``), reported once it has one;
 - chains waiting for a hop to answer (``waiting``);
-- distinct internal pages linking to each URL (``inlinks``).
+- distinct internal pages linking to each URL (``inlinks``);
+- the fetches not handed out yet: the current level and the next (see below).
+
+Breadth first, level by level: the internal pages one click deeper than the
+current level are handed out only once every internal fetch of the current
+level has answered (a redirect's next hop stays on its origin's level). So a
+page's click depth is known when it is found, and each page is written once,
+as it is answered, with its depth: the link graph need not be kept. Only what
+needs the whole crawl is left for :meth:`AuditBook.totals`: ``inlinks`` (counted
+as the crawl goes), sitemap membership of pages answered before the sitemap was
+read, and ``found_by`` of the few pages first reached as a redirect's hop and
+linked afterwards. ``window`` bounds the fetches handed out and not answered, so
+the crawler's queue holds a few requests, not a level of the site.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -96,7 +109,9 @@ def collect_anchors(page_url: str, links: Iterable[Any], strip: Callable[[str], 
         if target == page_url:
             continue
         if target not in anchors or (not anchors[target] and link.anchor_text):
-            anchors[target] = link.anchor_text
+            # Interned: the texts of a site's links repeat (navigation), and the book keeps
+            # one per link to a page not answered yet.
+            anchors[target] = sys.intern(link.anchor_text)
     return anchors
 
 
@@ -118,6 +133,7 @@ class AuditBook:
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         inc: Callable[[str, int], None] | None = None,
         now: Callable[[], datetime] | None = None,
+        window: int = 0,
     ) -> None:
         self.start_url = start_url
         #: What time it is (``LINKCRAWLER_NOW`` or the clock): when pages were crawled and links seen.
@@ -133,6 +149,23 @@ class AuditBook:
         self.graph = RedirectGraph(max_redirects)
         #: Every URL asked for (or answered): each is fetched once.
         self.scheduled: set[str] = set()
+        #: Fetches handed out and not answered at most (0: no limit).
+        self.window = window
+        #: Fetches of the current level not handed out yet.
+        self._ready: deque[Fetch] = deque()
+        #: Internal pages one click deeper than the current level, by URL (a redirect may pull one up).
+        self._next_level: dict[str, Fetch] = {}
+        #: Fetches handed out and not answered; internal ones of the current level, handed out or not.
+        self._out = 0
+        self._level_out = 0
+        #: Pages recorded as found by a redirect, until a link to them is read.
+        self._by_redirect: set[str] = set()
+        #: ``found_by`` of recorded pages that changed after they were recorded.
+        self._found_by_later: dict[str, str] = {}
+        #: Recorded pages of the sitemap recorded before the sitemap was read.
+        self._sitemap_later: list[str] = []
+        #: Recorded pages linked again since they were recorded (with the count so far).
+        self._inlinks_later: set[str] = set()
         #: Distinct internal pages linking to each URL.
         self.inlinks: Counter[str] = Counter()
         #: (page, anchor) of the links to a URL whose verdict is not known yet.
@@ -144,7 +177,7 @@ class AuditBook:
         #: Internal URLs waiting to be settled: (clicks, found_by).
         self.page_meta: dict[str, tuple[int | None, str]] = {}
         self.errors: dict[str, str] = {}
-        self.recorded: list[str] = []
+        self.recorded: set[str] = set()
         self.sitemap_urls: dict[str, None] = {}
         self.skipped: dict[str, str] = {}
         self.internal_fetches = 0
@@ -152,20 +185,23 @@ class AuditBook:
         self.findings = AuditFindings(site=self.site)
         self._broken_targets: dict[str, BrokenTarget] = {}
         self._loops_seen: set[frozenset[str]] = set()
-        #: The links of each page read, for the click depth of every page at the end
-        #: (with where each redirect sends, from ``graph``).
-        self.links_from: dict[str, list[str]] = {}
 
     # --- what to fetch -----------------------------------------------------------------
 
     def start(self) -> Fetch | None:
         """The start page's fetch."""
-        return self._page_fetch(self.start_url, depth=0, clicks=0, found_by="start")
+        fetch = self._page_fetch(self.start_url, depth=0, clicks=0, found_by="start")
+        if fetch is None:
+            return None
+        self._queue(fetch)
+        return next(self._release(), None)
 
     def add_sitemap_url(self, url: str) -> None:
         """A URL of the site listed in a sitemap (normalized and stripped)."""
-        if self.scope.is_internal(url):
+        if self.scope.is_internal(url) and url not in self.sitemap_urls:
             self.sitemap_urls[url] = None
+            if url in self.recorded:
+                self._sitemap_later.append(url)
 
     def sitemap_fetches(self) -> Iterator[Fetch]:
         """Once the link crawl is over: the sitemap URLs it did not reach (``found_by: sitemap``)."""
@@ -178,7 +214,47 @@ class AuditBook:
                 continue
             fetch = self._page_fetch(url, depth=0, clicks=None, found_by="sitemap")
             if fetch is not None:
-                yield fetch
+                self._queue(fetch)
+        yield from self._release()
+
+    @property
+    def waiting_fetches(self) -> int:
+        """Fetches the book holds, not handed out yet."""
+        return len(self._ready) + len(self._next_level)
+
+    def _queue(self, fetch: Fetch) -> None:
+        self._ready.append(fetch)
+        if not fetch.external:
+            self._level_out += 1
+
+    def _release(self) -> Iterator[Fetch]:
+        """Hand out what the window allows; the next level once the current one has answered."""
+        while True:
+            if not self._ready and self._level_out == 0 and self._next_level:
+                level, self._next_level = self._next_level, {}
+                for fetch in level.values():
+                    self._queue(fetch)
+            if not self._ready or (self.window and self._out >= self.window):
+                return
+            self._out += 1
+            yield self._ready.popleft()
+
+    def _done(self, fetch: Fetch) -> None:
+        self._out = max(0, self._out - 1)
+        if not fetch.external:
+            self._level_out = max(0, self._level_out - 1)
+
+    def unanswered(self, fetch: Fetch) -> Iterator[Fetch]:
+        """``fetch`` will get no answer (a replay without it): the crawl goes on without it."""
+        self._done(fetch)
+        yield from self._release()
+
+    def release_all(self) -> Iterator[Fetch]:
+        """Everything held, whatever is still out (the crawler lost track of some fetch)."""
+        self._out = self._level_out = 0
+        while self._ready or self._next_level:
+            yield from self._release()
+            self._out = self._level_out = 0
 
     def _page_fetch(
         self, url: str, depth: int, clicks: int | None, found_by: str, hops: int = 0, counted: bool = True,
@@ -212,6 +288,11 @@ class AuditBook:
 
     def answered(self, fetch: Fetch, answer: Answer) -> Iterator[Output]:
         """``fetch`` got ``answer``: the fetches it leads to and the items it settles."""
+        self._done(fetch)
+        yield from self._settle_answer(fetch, answer)
+        yield from self._release()
+
+    def _settle_answer(self, fetch: Fetch, answer: Answer) -> Iterator[Output]:
         url = fetch.url
         if fetch.external:
             self._inc("linkcrawler/site_audit/external_checked", 1)
@@ -229,7 +310,6 @@ class AuditBook:
             yield from self._answered(url)
             return
         if answer.anchors:
-            self.links_from[url] = list(answer.anchors)
             yield from self._links(url, answer.anchors, fetch)
         yield from self._answered(url, answer.details or {})
 
@@ -279,9 +359,18 @@ class AuditBook:
 
     def _follow(self, location: str, fetch: Fetch) -> Iterator[Output]:
         """Fetch the next hop of a redirect, unless it is known or the chain is already too long."""
+        hops = fetch.hops + 1
+        deeper = self._next_level.pop(location, None)
+        if deeper is not None:
+            # Linked from the level below, reached from this one: one click less.
+            clicks, found_by = self.page_meta[location]
+            origin_clicks = self.page_meta.get(fetch.url, (fetch.depth, "link"))[0]
+            if origin_clicks is not None and (clicks is None or origin_clicks < clicks):
+                self.page_meta[location] = (origin_clicks, found_by)
+            self._queue(Fetch(location, fetch.depth, hops))
+            return
         if location in self.scheduled or location in self.graph:
             return
-        hops = fetch.hops + 1
         if hops > self.max_redirects:
             # Never fetched: chains that reach it end as too long.
             self.graph.record(location, ErrorKind.TOO_MANY_REDIRECTS.value)
@@ -291,18 +380,25 @@ class AuditBook:
             origin_clicks = self.page_meta.get(fetch.url, (fetch.depth, "link"))[0]
             follow = self._page_fetch(location, fetch.depth, origin_clicks, "redirect", hops=hops, counted=False)
             if follow is not None:
-                yield follow
+                self._queue(follow)
         else:
-            yield self._check_fetch(location, fetch.depth, hops)
+            self._queue(self._check_fetch(location, fetch.depth, hops))
 
     def _links(self, page_url: str, anchors: Mapping[str, str], fetch: Fetch) -> Iterator[Output]:
         depth = fetch.depth + 1
         clicks = self.page_meta.get(page_url, (None, ""))[0]
         clicks = clicks + 1 if clicks is not None else None
+        reached = clicks is not None
         for target, anchor in anchors.items():
             internal = self.scope.is_internal(target)
             if internal:
                 self.inlinks[target] += 1
+                if target in self.recorded:
+                    self._inlinks_later.add(target)
+                if reached and target in self._by_redirect:
+                    # Recorded as reached only through a redirect: a link reaches it too.
+                    self._by_redirect.discard(target)
+                    self._found_by_later[target] = "link"
             if target in self.verdicts:
                 verdict = self.verdicts[target]
                 if verdict is not None:
@@ -318,9 +414,12 @@ class AuditBook:
                     if page is None:
                         continue
                     self.skipped.pop(target, None)
-                    yield page
+                    if reached:
+                        self._next_level[target] = page
+                    else:  # below a sitemap URL: no click depth, no levels
+                        self._queue(page)
                 elif self.check_external:
-                    yield self._check_fetch(target, depth)
+                    self._queue(self._check_fetch(target, depth))
                 else:
                     continue
             self.carriers.setdefault(target, []).append((page_url, anchor))
@@ -356,7 +455,16 @@ class AuditBook:
     def _page_item(self, resolution: Resolution, details: dict[str, Any]) -> AuditedPage:
         url = resolution.url
         clicks, found_by = self.page_meta.pop(url)
-        self.recorded.append(url)
+        self.recorded.add(url)
+        in_sitemap = url in self.sitemap_urls
+        if url == self.start_url:
+            found_by = "start"
+        elif clicks is None:
+            found_by = "sitemap"
+            if in_sitemap:
+                self.findings.sitemap_only.append(url)
+        elif found_by == "redirect":
+            self._by_redirect.add(url)
         status = resolution.status
         self._inc("linkcrawler/site_audit/pages", 1)
         self._inc(f"linkcrawler/site_audit/status/{status}", 1)
@@ -390,6 +498,8 @@ class AuditBook:
             depth=clicks,
             found_by=found_by,
             error=self.errors.pop(url, None) if isinstance(resolution.hops[0].status, str) else None,
+            in_sitemap=in_sitemap,
+            inlinks=self.inlinks.get(url, 0),
         )
 
     def _report(self, page_url: str, anchor: str, link_url: str, internal: bool,
@@ -414,34 +524,22 @@ class AuditBook:
                                  kind=kind, site=self.site, seen_at=now, anchor_text=anchor)
 
     def totals(self) -> AuditTotals:
-        """What only the whole crawl tells of every recorded page: inlinks, sitemap membership, click depth.
+        """What only the whole crawl tells of the recorded pages: inlinks, late sitemap membership and ``found_by``.
 
-        The click depth is the shortest path from the start page, a link
-        counting one click and a redirect none (:func:`click_depths`): whatever
-        order the pages were fetched in, by one process or many. ``found_by``
-        follows from it: ``start``, ``link`` (reached through links), ``redirect``
-        (reached only as the next hop of a redirect) or ``sitemap`` (not reached
+        The pages were recorded with their click depth (found breadth first),
+        their inlinks so far (the totals hold the pages linked again since) and
+        ``found_by`` as first found: ``start``, ``link`` (reached through
+        links), ``redirect`` (reached only as the next hop of a redirect; ``link``
+        here when a link to it was read afterwards) or ``sitemap`` (not reached
         from the start page at all: a sitemap URL, or a page only they link to).
         """
-        depths = click_depths(self.start_url, self.links_from, self.graph.next_hop)
-        linked = {target for page, targets in self.links_from.items() if page in depths for target in targets}
-        sitemap = self.sitemap_urls
-        pages = []
-        self.findings.sitemap_only = []
-        for url in self.recorded:
-            depth = depths.get(url)
-            if url == self.start_url:
-                found_by = "start"
-            elif depth is None:
-                found_by = "sitemap"
-                if url in sitemap:
-                    self.findings.sitemap_only.append(url)
-            elif url in linked:
-                found_by = "link"
-            else:
-                found_by = "redirect"
-            pages.append((url, self.inlinks.get(url, 0), url in sitemap, depth, found_by))
-        return AuditTotals(site=self.site, counted_at=self.now(), pages=pages)
+        inlinks = self.inlinks
+        return AuditTotals(
+            site=self.site, counted_at=self.now(),
+            inlinks={url: inlinks[url] for url in self._inlinks_later},
+            in_sitemap=list(self._sitemap_later),
+            found_by=dict(self._found_by_later),
+        )
 
 
 def click_depths(
@@ -509,6 +607,8 @@ def replay(
             if answer is None:
                 if not fill_missing:
                     result.missing.append(fetch)
+                    for released in book.unanswered(fetch):
+                        push(released)
                     continue
                 answer = Answer(fetch.url, ErrorKind.DOWNLOAD_ERROR.value, error=NOT_FETCHED, external=fetch.external)
             for output in book.answered(fetch, answer):
@@ -536,10 +636,12 @@ def fold_totals(items: list[Any], totals: AuditTotals) -> list[Any]:
     A report made once the crawl is over can say everything of a page in one
     item (one write per page instead of two).
     """
-    known = {url: (inlinks, in_sitemap, depth, found_by) for url, inlinks, in_sitemap, depth, found_by in totals.pages}
+    in_sitemap = set(totals.in_sitemap)
     for item in items:
-        if isinstance(item, AuditedPage) and item.url in known:
-            item.inlinks, item.in_sitemap, item.depth, item.found_by = known[item.url]
+        if isinstance(item, AuditedPage):
+            item.inlinks = totals.inlinks.get(item.url, item.inlinks)
+            item.in_sitemap = bool(item.in_sitemap) or item.url in in_sitemap
+            item.found_by = totals.found_by.get(item.url, item.found_by)
     return items
 
 

@@ -10,7 +10,13 @@ fetches into requests and responses into answers. The items:
 - :class:`~linkcrawler.audit.items.AuditedPage` per internal URL (``pages``),
 - :class:`~linkcrawler.audit.items.BrokenLink` per (page, link) whose target is broken,
 - :class:`~linkcrawler.audit.items.RedirectedLink` per (page, link to a redirect), internal or external,
-- one :class:`~linkcrawler.audit.items.AuditTotals` at the end (``inlinks``, ``in_sitemap``).
+- one :class:`~linkcrawler.audit.items.AuditTotals` at the end (``inlinks``, and the few
+  pages whose ``in_sitemap`` or ``found_by`` changed after they were written).
+
+Each page is written once, as it is answered, with its click depth: the book
+hands out the pages level by level (breadth first), at most ``window`` fetches
+at a time (four times ``CONCURRENT_REQUESTS``), so Scrapy's queue stays short
+and the depth of a page is known when it is found.
 
 Redirects are followed by the spider, not by Scrapy (``dont_redirect``): each hop
 is a URL fetched once and recorded in a :class:`~linkcrawler.web.redirects.RedirectGraph`,
@@ -19,7 +25,7 @@ duplicate filter (``dont_filter``), which would otherwise swallow a redirect to 
 URL already fetched.
 
 Order of the crawl: robots.txt (for its ``Sitemap:`` lines), the start page and
-``/sitemap.xml``; then links breadth first. When the link crawl is over, the
+``/sitemap.xml``; then links breadth first, level by level. When the link crawl is over, the
 sitemap URLs it did not reach are fetched (``found_by: sitemap``, ``depth: null``),
 then the totals are written.
 
@@ -184,16 +190,19 @@ class SiteAuditSpider(scrapy.Spider):
                 "site_audit with REDIS_URL shares the crawl among workers through MongoDB: "
                 "it needs the MongoDB writer pipeline (pipelines.mongo.MongoWriterPipeline) in ITEM_PIPELINES"
             )
+        # Fetches handed to Scrapy at a time: enough to keep every download slot busy.
+        self.window = 4 * max(1, settings.getint("CONCURRENT_REQUESTS"))
         try:
-            self.book = self.new_book()
+            self.book = self.new_book(window=self.window)
         except Exception as exc:  # re.error: a bad pattern
             raise ConfigurationError(f"LINKCRAWLER_AUDIT_DENY: {exc}") from exc
 
-    def new_book(self, inc: Any = None) -> AuditBook:
+    def new_book(self, inc: Any = None, window: int = 0) -> AuditBook:
         """A fresh bookkeeping of this audit (see :class:`~linkcrawler.crawl.book.AuditBook`)."""
         return AuditBook(
             self.start_url, self.scope, TrapGuard(self.limits), self.strip,
             max_pages=self.max_pages, check_external=self.check_external, inc=inc or self._inc, now=self.clock,
+            window=window,
         )
 
     @property
@@ -214,6 +223,13 @@ class SiteAuditSpider(scrapy.Spider):
     def spider_idle(self, spider: scrapy.Spider) -> None:
         if spider is not self or self.shared:
             return  # a shared audit's end is the scheduler's (shared_run_drained)
+        if self.book.waiting_fetches:
+            # Idle while the book holds fetches: some fetch got no answer at all. Never stall on it.
+            logger.warning("site_audit: %d fetch(es) were still held while the crawl was idle; handing them out",
+                           self.book.waiting_fetches)
+            for fetch in self.book.release_all():
+                self.crawler.engine.crawl(self._request(fetch))
+            raise DontCloseSpider
         if self.stage == "links":
             self.stage = "sitemap"
             requests = [self._request(fetch) for fetch in self.book.sitemap_fetches()]

@@ -103,6 +103,14 @@ def store_settings(settings: BaseSettings) -> tuple[str | None, str, str, float]
     )
 
 
+def store_linger(settings: BaseSettings) -> float:
+    """``LINKCRAWLER_STORE_LINGER``: seconds the embedded server outlives its last user."""
+    linger = settings.getfloat("LINKCRAWLER_STORE_LINGER", defaults.LINKCRAWLER_STORE_LINGER)
+    if linger < 0:
+        raise ConfigurationError(f"LINKCRAWLER_STORE_LINGER must be 0 or more seconds, not {linger}")
+    return linger
+
+
 def set_driver_log_level(settings: BaseSettings) -> None:
     """Set pymongo's loggers to ``LINKCRAWLER_DRIVER_LOG_LEVEL`` (``WARNING`` by default).
 
@@ -129,16 +137,16 @@ def open_store(settings: BaseSettings) -> Store:
     with _connections_lock:
         connection = _connections.get(key)
         if connection is None:
-            connection = _connections[key] = _connect(uri, data_dir, timeout)
+            connection = _connections[key] = _connect(uri, data_dir, timeout, store_linger(settings))
         connection.users += 1
     logger.debug("MongoDB: using %s, database %r", connection.display_uri, database)
     return Store(key=key, database_name=database, _connection=connection)
 
 
-def _connect(uri: str | None, data_dir: str, timeout: float) -> _Connection:
+def _connect(uri: str | None, data_dir: str, timeout: float, linger: float = 0.0) -> _Connection:
     embedded = None
     if uri is None:
-        embedded = EmbeddedServer(data_dir)
+        embedded = EmbeddedServer(data_dir, linger=linger)
         connect_uri = embedded.acquire()
         display = f"embedded store in {embedded.data_dir}"
     else:

@@ -8,8 +8,13 @@ to it with pymongo exactly as it would to a real MongoDB.
 Several linkcrawler processes may share one data directory (a crawl and a
 report command, several Scrapyd jobs): the first one starts the server and
 writes its address to ``server.json``; later ones connect to it. Each process
-registers itself under ``clients/``; the last one to leave stops the server.
-A process that died without leaving is noticed (its pid is gone) and ignored.
+registers itself under ``clients/``; the last one to leave stops the server,
+after ``linger`` seconds (``LINKCRAWLER_STORE_LINGER``) without any user: a
+command that follows within them reuses the running server instead of waiting
+for the old one to stop and a new one to start (about 0.4 s to start, 2 s to
+stop, measured). The wait is a detached watcher process (:func:`linger_then_stop`),
+so the command that left exits at once. A process that died without leaving is
+noticed (its pid is gone) and ignored.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from linkcrawler.exceptions import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
+#: The directory linkcrawler is imported from (for the watcher of a lingering server).
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 
 #: Options that make acknowledged writes survive a crash of the server. None are
@@ -76,9 +83,11 @@ def _port_answers(host: str, port: int) -> bool:
 class EmbeddedServer:
     """Starts, shares and stops the SecantusDB server of one data directory."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], start_timeout: float = 30.0) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], start_timeout: float = 30.0, linger: float = 0.0) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.start_timeout = start_timeout
+        #: Seconds the server stays up after its last user left (0: stopped at once).
+        self.linger = linger
         self._client_file = self.data_dir / "clients" / str(os.getpid())
 
     @property
@@ -105,18 +114,69 @@ class EmbeddedServer:
             if state is None:
                 state = self._start()
             self._client_file.touch()
+            # A lingering server has a user again: its watcher leaves it up.
+            self._linger_file.unlink(missing_ok=True)
         return f"mongodb://{state['host']}:{state['port']}/?directConnection=true"
 
     def release(self) -> None:
-        """Unregister this process; stop the server if no live process uses it."""
+        """Unregister this process; stop the server if no live process uses it (after ``linger`` seconds)."""
         with self._locked():
             self._client_file.unlink(missing_ok=True)
             if self._live_clients():
                 return
             state = self._read_state()
-            if state is not None:
-                self._stop(int(state["pid"]))
-            self._state_file.unlink(missing_ok=True)
+            if state is not None and self.linger > 0 and _pid_alive(int(state["pid"])):
+                self._linger(state)
+                return
+            self._stop_recorded(state)
+
+    def _stop_recorded(self, state: dict[str, Any] | None) -> None:
+        if state is not None:
+            self._stop(int(state["pid"]))
+        self._state_file.unlink(missing_ok=True)
+
+    @property
+    def _linger_file(self) -> Path:
+        return self.data_dir / "linger.json"
+
+    def _linger(self, state: dict[str, Any]) -> None:
+        """Leave the server up for ``linger`` seconds; a detached watcher stops it if nobody came."""
+        until = time.time() + self.linger
+        self._linger_file.write_text(json.dumps({"pid": int(state["pid"]), "until": until}))
+        logger.debug("embedded store: SecantusDB stays up %.1fs for the next command", self.linger)
+        watcher = [sys.executable, "-c", "import sys; from linkcrawler.store.embedded import linger_then_stop; "
+                   "linger_then_stop(sys.argv[1])", str(self.data_dir)]
+        try:
+            # Detached as the server is (never this process's child, so never its zombie).
+            subprocess.run(
+                ["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh", *watcher],
+                cwd=self.data_dir, start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                # linkcrawler importable even when it runs from a checkout, not installed.
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(_PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))},
+            )
+        except (OSError, subprocess.CalledProcessError):
+            logger.warning("embedded store: could not start the watcher that stops SecantusDB later; stopping it now")
+            self._linger_file.unlink(missing_ok=True)
+            self._stop_recorded(state)
+
+    def stop_if_idle(self) -> bool:
+        """Stop the server if its linger time is over and nobody uses it; False while it must wait more."""
+        with self._locked():
+            try:
+                linger = json.loads(self._linger_file.read_text())
+            except (OSError, ValueError):
+                return True  # nothing lingers (a user came and went again: its own watcher decides)
+            if time.time() < float(linger["until"]):
+                return False
+            self._linger_file.unlink(missing_ok=True)
+            if self._live_clients():
+                return True  # they stop it when they leave
+            state = self._read_state()
+            if state is not None and int(state["pid"]) == int(linger["pid"]):
+                self._stop_recorded(state)
+            return True
 
     def _live_clients(self) -> list[int]:
         alive = []
@@ -241,3 +301,16 @@ class EmbeddedServer:
             while _pid_alive(pid):
                 time.sleep(0.02)
         self._stopping_file.unlink(missing_ok=True)
+
+
+def linger_then_stop(data_dir: str) -> None:
+    """The watcher of a lingering server: stop it once its linger time is over, unless a user came back."""
+    server = EmbeddedServer(data_dir)
+    while True:
+        try:
+            until = float(json.loads(server._linger_file.read_text())["until"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        time.sleep(max(0.05, until - time.time()))
+        if server.stop_if_idle():
+            return

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bson import json_util
-from pymongo import InsertOne, UpdateOne, WriteConcern
+from pymongo import InsertOne, UpdateMany, UpdateOne, WriteConcern
 from pymongo.database import Database
 from pymongo.errors import (
     BulkWriteError,
@@ -54,7 +54,7 @@ class WriteOp:
     """One idempotent write: an upsert-style update on a key, or an insert with a fixed ``_id``."""
 
     collection: str
-    kind: Literal["update", "insert"]
+    kind: Literal["update", "insert", "update_many"]
     filter: dict[str, Any] = field(default_factory=dict)
     update: dict[str, Any] | list[dict[str, Any]] | None = None
     document: dict[str, Any] | None = None
@@ -75,16 +75,23 @@ class WriteOp:
         return cls(collection, "update", filter=condition, update=update, upsert=False)
 
     @classmethod
+    def update_all(cls, collection: str, condition: dict[str, Any], update: dict[str, Any], phase: int = 1) -> WriteOp:
+        """One update of every document ``condition`` matches (never creates one): idempotent with ``$set``."""
+        return cls(collection, "update_many", filter=condition, update=update, upsert=False, phase=phase)
+
+    @classmethod
     def insert_once(cls, collection: str, document: dict[str, Any], phase: int = 1) -> WriteOp:
         if "_id" not in document:
             raise ValueError("insert_once needs a deterministic _id so that a retry cannot duplicate it")
         return cls(collection, "insert", document=document, phase=phase)
 
-    def to_pymongo(self) -> InsertOne[Any] | UpdateOne:
+    def to_pymongo(self) -> InsertOne[Any] | UpdateOne | UpdateMany:
         if self.kind == "insert":
             return InsertOne(self.document)
         if self.update is None:
             raise ValueError(f"an update of {self.collection} without an update document")
+        if self.kind == "update_many":
+            return UpdateMany(self.filter, self.update, upsert=False)
         return UpdateOne(self.filter, self.update, upsert=self.upsert)
 
     def to_json(self) -> str:
