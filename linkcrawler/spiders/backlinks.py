@@ -76,7 +76,8 @@ from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.toxicity.items import LinkingPageFacts
 from linkcrawler.toxicity.page import facts_due, page_facts
 from linkcrawler.web.context import content_fingerprint, link_context, looks_script_built, main_text_bytes
-from linkcrawler.web.headers import normalize_headers
+from linkcrawler.web.headers import conditional_headers as validator_headers
+from linkcrawler.web.headers import header_text, normalize_headers
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from linkcrawler.web.redirects import Hop, analyze_redirect_chain, is_redirect_status, refresh_location
 from linkcrawler.web.softnotfound import PageFingerprint, fingerprint, needs_probe, probe_url
@@ -687,18 +688,10 @@ def conditional_headers(links: list[KnownLink]) -> dict[str, str]:
     A page with a link never checked (or checked against another version of the
     page) must be fetched whole: a 304 would say nothing about that link.
     """
-    etags = {link.etag for link in links}
-    modified = {link.last_modified for link in links}
-    if any(link.status == "pending" for link in links) or len(etags) > 1 or len(modified) > 1:
+    if any(link.status == "pending" for link in links):
         return {}
-    headers = {}
-    if (etag := etags.pop()):
-        headers["If-None-Match"] = etag
-    if (last_modified := modified.pop()):
-        headers["If-Modified-Since"] = last_modified
-    return headers
+    return validator_headers((link.etag, link.last_modified) for link in links)
 
 
 def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value is not None else None
+    return header_text(response.headers, name)

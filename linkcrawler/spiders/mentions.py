@@ -55,6 +55,8 @@ from linkcrawler.mentions.store import (
 from linkcrawler.spiders.arguments import Argument, SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.headers import conditional_headers as validator_headers
+from linkcrawler.web.headers import header_text
 from linkcrawler.web.text import printable
 
 logger = logging.getLogger(__name__)
@@ -392,18 +394,8 @@ def conditional_headers(known: list[KnownMention], terms: Iterable[str]) -> dict
     searched = {term for mention in known for term in mention.searched_terms}
     if not known or not set(terms) <= searched:
         return {}
-    etags = {mention.etag for mention in known}
-    modified = {mention.last_modified for mention in known}
-    if len(etags) > 1 or len(modified) > 1:
-        return {}
-    headers = {}
-    if (etag := etags.pop()):
-        headers["If-None-Match"] = etag
-    if (last_modified := modified.pop()):
-        headers["If-Modified-Since"] = last_modified
-    return headers
+    return validator_headers((mention.etag, mention.last_modified) for mention in known)
 
 
 def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value is not None else None
+    return header_text(response.headers, name)

@@ -19,6 +19,8 @@ __all__ = [
     "RELEVANT_AGENTS",
     "ROBOTS_META_NAMES",
     "HeadersLike",
+    "conditional_headers",
+    "header_text",
     "link_header_canonicals",
     "meta_robots_directives",
     "normalize_headers",
@@ -152,3 +154,31 @@ def parse_refresh(content: str, base: str) -> tuple[float | None, str | None]:
         return None, None
     delay = float(match.group("delay")) if match.group("delay") else 0.0
     return delay, resolve_href(match.group("url"), base)
+
+
+def conditional_headers(validators: Iterable[tuple[str | None, str | None]]) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` for a page whose stored readings agree.
+
+    ``validators``: the (ETag, Last-Modified) each stored reading of the page was made
+    from. When they differ (or there are none) the page must be fetched whole: a 304
+    would vouch for only some of them.
+    """
+    etags: set[str | None] = set()
+    modified: set[str | None] = set()
+    for etag, last_modified in validators:
+        etags.add(etag)
+        modified.add(last_modified)
+    if len(etags) != 1 or len(modified) != 1:
+        return {}
+    headers = {}
+    if (etag := etags.pop()):
+        headers["If-None-Match"] = etag
+    if (last_modified := modified.pop()):
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def header_text(headers: Any, name: str) -> str | None:
+    """The first value of header ``name`` of a Scrapy response's ``headers``, as text (latin-1)."""
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
