@@ -36,7 +36,7 @@ from linkcrawler.web import outcome
 from linkcrawler.web.text import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -221,19 +221,9 @@ class AddressGuardMiddleware:
         url = urlparse_cached(request)
         if url.scheme not in _GUARDED_SCHEMES:
             return
-        host = url.hostname
-        if not host:
-            # Twisted resolves an empty host name to 0.0.0.0, which is this machine.
-            self._refuse(request, "0.0.0.0", "unspecified")
-        for address in await self._addresses_of(host):
-            kind = refusal(address, self.allowed_networks)
-            if kind is not None:
-                self._refuse(request, address, kind)
-
-    async def _addresses_of(self, host: str) -> list[str]:
-        if _parse_ip(host) is not None:
-            return [host]
-        return await self._resolve(host)
+        refused = await host_refusal(url.hostname or "", self.allowed_networks, self._resolve)
+        if refused is not None:
+            self._refuse(request, *refused)
 
     def _refuse(self, request: Request, address: str, kind: str) -> NoReturn:
         error = AddressRefused(request.url, address, kind)
@@ -242,6 +232,28 @@ class AddressGuardMiddleware:
             self.stats.inc_value(f"linkcrawler/address_guard/refused/{kind}")
         logger.info("Address guard: %s", error)
         raise error
+
+
+async def host_refusal(
+    host: str,
+    networks: Sequence[IPNetwork],
+    resolve: Callable[[str], Awaitable[list[str]]] | None = None,
+) -> tuple[str, str] | None:
+    """``(address, kind)`` of the first address of ``host`` the guard refuses, else ``None``.
+
+    An IP literal is its own address; a name is resolved with ``resolve`` (getaddrinfo
+    through asyncio by default); a name that does not resolve is not refused here (the
+    fetch reports it). Shared by this middleware and the browser's request guard.
+    """
+    if not host:
+        # Twisted resolves an empty host name to 0.0.0.0, which is this machine.
+        return "0.0.0.0", "unspecified"
+    addresses = [host] if _parse_ip(host) is not None else await (resolve or _resolve_with_asyncio)(host)
+    for address in addresses:
+        kind = refusal(address, networks)
+        if kind is not None:
+            return address, kind
+    return None
 
 
 async def _resolve_with_reactor(host: str) -> list[str]:

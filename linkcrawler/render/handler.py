@@ -17,9 +17,7 @@ scrapy-playwright does for them.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +28,7 @@ from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from linkcrawler import defaults
-from linkcrawler.middlewares.address_guard import IPNetwork, parse_networks, refusal
+from linkcrawler.middlewares.address_guard import IPNetwork, host_refusal, parse_networks
 from linkcrawler.web.text import printable
 
 logger = logging.getLogger(__name__)
@@ -78,22 +76,10 @@ class BrowserRequestGuard:
         return True
 
     async def _refusal(self, host: str) -> str | None:
-        if not host:
-            return "unspecified"
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-            addresses = [host.strip("[]")]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except OSError:
-                return None  # does not resolve: the browser's request fails by itself
-            addresses = [str(info[4][0]) for info in infos]
-        for address in addresses:
-            kind = refusal(address, self.allowed_networks)
-            if kind is not None:
-                return kind
-        return None
+        # The address guard's own rule; a name that does not resolve is not refused:
+        # the browser's request fails by itself.
+        refused = await host_refusal(host.strip("[]"), self.allowed_networks)
+        return refused[1] if refused is not None else None
 
     def _count(self, key: str) -> None:
         if self.stats is not None:
