@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from linkcrawler.store.embedded import DURABILITY_OPTIONS
 from tests.fixtures.services import free_port, stop_process, wait_for_port
@@ -159,3 +160,29 @@ def scrapy_stat(output: str, name: str) -> float | None:
     """A number from the stats Scrapy logs when a crawl ends (``'name': value``)."""
     match = re.search(rf"'{re.escape(name)}': ([0-9.]+)", output)
     return float(match.group(1)) if match else None
+
+
+def crawl_and_write_stats(settings: Any, spider: Any, out: Path, **spider_kwargs: Any) -> None:
+    """Run one crawl of ``spider`` in this process and write its stats to ``out`` as JSON.
+
+    Stats gain ``linkcrawler/bench/last_response_time`` (when the last answer came: what
+    follows is the crawl's writing and closing). The ``run_crawl`` modules call it.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(spider)
+
+    def response_received(**_: Any) -> None:
+        crawler.stats.set_value("linkcrawler/bench/last_response_time", datetime.now(UTC))
+
+    crawler.signals.connect(response_received, signal=signals.response_received)
+    process.crawl(crawler, **spider_kwargs)
+    process.start()
+    stats = {key: (value.isoformat() if hasattr(value, "isoformat") else value)
+             for key, value in crawler.stats.get_stats().items()}
+    out.write_text(json.dumps(stats, indent=1, sort_keys=True))

@@ -8,14 +8,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from scrapy import Spider
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+
+from benchmarks.common import crawl_and_write_stats
 
 
 def main(argv: list[str]) -> None:
@@ -30,13 +30,7 @@ def main(argv: list[str]) -> None:
         settings = Settings()
         spider = BareSpider
     settings.setdict(overrides, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
-    crawler = process.create_crawler(spider)
-    process.crawl(crawler, urls=urls)
-    process.start()
-    stats = {key: (value.isoformat() if hasattr(value, "isoformat") else value)
-             for key, value in crawler.stats.get_stats().items()}
-    out.write_text(json.dumps(stats, indent=1, sort_keys=True))
+    crawl_and_write_stats(settings, spider, out, urls=urls)
 
 
 if __name__ == "__main__":

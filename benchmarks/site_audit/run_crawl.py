@@ -9,16 +9,13 @@ concurrency and the NAME=VALUE overrides.
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
-from scrapy import signals
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+
+from benchmarks.common import crawl_and_write_stats
 
 
 def main(argv: list[str]) -> None:
@@ -33,19 +30,7 @@ def main(argv: list[str]) -> None:
         settings = Settings()
         spider = BareSpider
     settings.setdict(overrides, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
-    crawler = process.create_crawler(spider)
-
-    def response_received(**_: Any) -> None:
-        # When the last answer came: what follows it is the crawl's writing and closing.
-        crawler.stats.set_value("linkcrawler/bench/last_response_time", datetime.now(timezone.utc))
-
-    crawler.signals.connect(response_received, signal=signals.response_received)
-    process.crawl(crawler, start_url=start_url)
-    process.start()
-    stats = {key: (value.isoformat() if hasattr(value, "isoformat") else value)
-             for key, value in crawler.stats.get_stats().items()}
-    out.write_text(json.dumps(stats, indent=1, sort_keys=True))
+    crawl_and_write_stats(settings, spider, out, start_url=start_url)
 
 
 if __name__ == "__main__":
