@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from linkcrawler.store.embedded import DURABILITY_OPTIONS
+from linkcrawler.store.embedded import SERVER_OPTIONS
 from tests.fixtures.services import free_port, stop_process, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -113,18 +113,19 @@ def run_measured(args: list[str], env: dict[str, str] | None = None, timeout: fl
 class SecantusServer:
     """A SecantusDB daemon (the embedded default's server) on a free port, data in a temp dir.
 
+    ``options``: the server's options, the embedded store's by default.
     Its ``uri`` writes as the embedded store does (``journal=true``: every write
     durable, the batched writer syncing once per batch); ``journal=False``
     measures without that (what durability costs).
     """
 
-    def __init__(self, journal: bool = True) -> None:
+    def __init__(self, journal: bool = True, options: tuple[str, ...] = SERVER_OPTIONS) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="lc-bench-db-")
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
              "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING",
-             *DURABILITY_OPTIONS],
+             *options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process, "secantusd")

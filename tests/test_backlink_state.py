@@ -123,8 +123,17 @@ def test_backlinks_keep_only_the_indexes_a_query_uses(mongo_db: pymongo.database
     mongo_db.backlinks.create_index("source_domain", name="source_domain")
     # ... and the due index of before the schedule (last_checked alone).
     mongo_db.backlinks.create_index("last_checked", name="due")
+    # ... and the status index (linkstatus scans for its counts anyway).
+    mongo_db.backlinks.create_index("status", name="status")
     ensure_indexes(mongo_db)
     ensure_indexes(mongo_db)  # idempotent
     assert set(mongo_db.backlinks.index_information()) == {
-        "_id_", "source_target", "due_next_check", "status", "target",
+        "_id_", "source_target", "due_next_check", "target",
     }
+
+
+def test_link_events_are_found_by_id_not_by_a_backlink_index(mongo_db: pymongo.database.Database) -> None:
+    # A database from before: the backlink_id index every event insert paid for goes.
+    mongo_db.link_events.create_index("backlink_id", name="backlink")
+    ensure_indexes(mongo_db)
+    assert set(mongo_db.link_events.index_information()) == {"_id_", "detected_at", "type_detected_at"}

@@ -107,3 +107,27 @@ def test_report_opens_offline_in_chromium(mongo_db: pymongo.database.Database, m
     assert screenshot.stat().st_size > 10_000
     print(f"screenshot of the report: {screenshot}")
     assert HOSTILE not in report.read_text(encoding="utf-8")
+
+
+def test_lost_links_take_the_archived_copy_from_their_lost_event(mongo_db: pymongo.database.Database) -> None:
+    from linkcrawler.backlinks.events import event_key
+    from linkcrawler.report.queries import most_valuable_lost
+
+    gone = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    mongo_db.backlinks.insert_many([
+        {"_id": "a", "source_url": "https://a.example/", "target_url": "https://our.example/", "status": "removed",
+         "priority": 90, "last_changed": NOW, "state_version": 2},
+        {"_id": "b", "source_url": "https://b.example/", "target_url": "https://our.example/", "status": "page_gone",
+         "priority": 80, "last_changed": NOW, "state_version": 1},
+    ])
+    archived = "https://web.archive.org/web/20261001000000/https://a.example/"
+    mongo_db.link_events.insert_many([
+        {"_id": event_key("a", 0), "type": "new", "backlink_id": "a", "detected_at": gone, "wayback_url": None},
+        {"_id": event_key("a", 1), "type": "lost", "backlink_id": "a", "detected_at": gone, "wayback_url": archived},
+        {"_id": event_key("a", 2), "type": "changed", "backlink_id": "a", "detected_at": NOW, "wayback_url": None},
+        # Another link's lost event is not this one's.
+        {"_id": event_key("b", 1), "type": "lost", "backlink_id": "b", "detected_at": gone,
+         "wayback_url": "https://web.archive.org/web/2026/https://b.example/"},
+    ])
+    lost = {doc["_id"]: doc["wayback_url"] for doc in most_valuable_lost(mongo_db)}
+    assert lost == {"a": archived, "b": "https://web.archive.org/web/2026/https://b.example/"}

@@ -39,6 +39,7 @@ from benchmarks.common import (
     serve_directory,
 )
 from linkcrawler.backlinks.store import new_backlink_ops
+from linkcrawler.store.embedded import SERVER_OPTIONS
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 
@@ -160,11 +161,14 @@ def main() -> None:
     parser.add_argument("--project", type=Path, action="append", default=[],
                         help="also measure the first check and re-check of this checkout of the project "
                              "(e.g. the code before a change, from git archive), in the same rounds")
+    parser.add_argument("--replica-set", action="store_true",
+                        help="run the server as a replica set (with an oplog), as the embedded store did before 2026-11-30")
     parser.add_argument("--no-store-run", action="store_true", default=False,
                         help="skip the crawl without store writes")
     opts = parser.parse_args()
     print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
-    db = SecantusServer(journal=not opts.no_journal)
+    db = SecantusServer(journal=not opts.no_journal,
+                        options=tuple(o for o in SERVER_OPTIONS if o != "--standalone") if opts.replica_set else SERVER_OPTIONS)
     cpu = CpuMeter(db.process.pid)
     projects = [*(p.resolve() for p in opts.project), PROJECT_ROOT]
     label = {p: ("this checkout" if p == PROJECT_ROOT else str(p)) for p in projects}
@@ -179,8 +183,10 @@ def main() -> None:
             with serve_directory(root) as base:
                 urls = root / "urls.txt"
                 urls.write_text("".join(f"{base}{path}\n" for path in dict.fromkeys(p for p, _ in known)))
+                # Rendering off: a tenth of the links are gone from their pages, and the
+                # browser would confirm each removal (benchmarks/render measures that).
                 crawl_settings = {**COMMON, "MONGO_URI": db.uri, "LINKCRAWLER_ALLOW_PRIVATE_ADDRESSES": "1",
-                                  "LINKCRAWLER_OWN_DOMAINS": "our-site.test"}
+                                  "LINKCRAWLER_OWN_DOMAINS": "our-site.test", "LINKCRAWLER_RENDER": "never"}
                 for round_number in range(1, opts.rounds + 1):
                     bare = cpu.run(
                         "bare", [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).with_name("bare_spider.py")),

@@ -26,6 +26,7 @@ import pymongo
 
 from benchmarks.common import PROJECT_ROOT, SecantusServer, free_port, machine_note, stop_process, wait_for_port
 from linkcrawler.report import queries
+from linkcrawler.store.embedded import SERVER_OPTIONS
 from tests.report_data import populate
 
 DATABASE = "bench_report"
@@ -45,7 +46,7 @@ class KeptServer:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(path / "db"), "--log-level", "WARNING"],
+             "--storage-path", str(path / "db"), "--log-level", "WARNING", *SERVER_OPTIONS],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process, "secantusd")
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"

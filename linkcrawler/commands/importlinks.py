@@ -28,15 +28,11 @@ from linkcrawler.prospects.linkgap import competitor_domain, competitor_link_op
 from linkcrawler.prospects.store import COMPETITOR_LINKS
 from linkcrawler.store import Store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.store.reads import find_by_ids
 from linkcrawler.store.writer import WriteOp, write_batch
 
 #: Rows written per bulk write.
 BATCH_ROWS = 1000
-#: Ids per ``$in`` lookup of known backlinks. SecantusDB (0.7) fetches the ids of an
-#: ``$in`` from the index but then matches every document found against the whole
-#: list, so one lookup costs (ids found) x (list length): measured on 20,000 known
-#: links, 1,500 ids/s with lists of 1,000, 12,000/s with 50, 8,000/s with 10.
-LOOKUP_IDS = 50
 #: Bad rows printed one by one; the rest are counted.
 SHOWN_ERRORS = 50
 PROGRESS_EVERY = 2.0
@@ -139,14 +135,10 @@ def store_rows(db: Database[dict[str, Any]], rows: list[ImportRow], found_at: da
 def _known_backlinks(db: Database[dict[str, Any]], ids: list[str]) -> dict[str, tuple[Any, list[str], Any, Any]]:
     """(authority, imported_from, import_toxicity, expires_at) of those of ``ids`` that are known backlinks."""
     known: dict[str, tuple[Any, list[str], Any, Any]] = {}
-    for start in range(0, len(ids), LOOKUP_IDS):
-        found = db[BACKLINKS].find(
-            {"_id": {"$in": ids[start:start + LOOKUP_IDS]}},
-            {"authority": 1, "imported_from": 1, "import_toxicity": 1, "expires_at": 1},
-        )
-        for document in found:
-            known[document["_id"]] = (document.get("authority"), list(document.get("imported_from") or []),
-                                      document.get("import_toxicity"), document.get("expires_at"))
+    fields = {"authority": 1, "imported_from": 1, "import_toxicity": 1, "expires_at": 1}
+    for document in find_by_ids(db[BACKLINKS], ids, fields):
+        known[document["_id"]] = (document.get("authority"), list(document.get("imported_from") or []),
+                                  document.get("import_toxicity"), document.get("expires_at"))
     return known
 
 

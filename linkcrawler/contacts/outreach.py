@@ -27,6 +27,7 @@ from pymongo.database import Database
 from linkcrawler.backlinks.events import event_key, lost_priority
 from linkcrawler.backlinks.status import LOST_STATUSES, Status
 from linkcrawler.exceptions import LinkcrawlerError
+from linkcrawler.store.reads import find_by_ids
 from linkcrawler.web.links import NOT_FOLLOWED_RELS
 from linkcrawler.web.text import squash
 from linkcrawler.web.urls import host_of, registrable_domain
@@ -224,7 +225,8 @@ class ReclaimLostLink:
                 latest[event["backlink_id"]] = event
         if not latest:
             return
-        still_lost = {doc["_id"] for doc in db[BACKLINKS].find({"status": {"$in": _LOST}}, {"_id": 1})}
+        still_lost = {doc["_id"] for doc in find_by_ids(db[BACKLINKS], latest, {"status": 1})
+                      if doc.get("status") in _LOST}
         for link_id, event in latest.items():
             if link_id not in still_lost:
                 continue
@@ -355,9 +357,9 @@ class ReclaimMention:
         refs = {task["ref"]: task for task in tasks}
         if not refs:
             return
-        query = {"_id": {"$in": _id_forms(refs)},
-                 "$or": [{"reclaimed_at": {"$ne": None}}, {"status": {"$in": list(_MENTION_GONE)}}]}
-        for mention in db[MENTIONS].find(query):
+        for mention in find_by_ids(db[MENTIONS], _id_forms(refs)):
+            if mention.get("reclaimed_at") is None and mention.get("status") not in _MENTION_GONE:
+                continue
             task = refs[str(mention["_id"])]
             if mention.get("reclaimed_at") is not None:
                 yield Move(task["_id"], TaskStatus.WON, Cause(MENTIONS, str(mention["_id"]), "reclaimed"),
@@ -395,8 +397,9 @@ class BrokenLinkOffer:
         refs = {task["ref"]: task for task in tasks}
         if not refs:
             return
-        for opportunity in db[OPPORTUNITIES].find({"_id": {"$in": _id_forms(refs)},
-                                                   "status": {"$in": ["won", "fixed"]}}):
+        for opportunity in find_by_ids(db[OPPORTUNITIES], _id_forms(refs)):
+            if opportunity.get("status") not in ("won", "fixed"):
+                continue
             task = refs[str(opportunity["_id"])]
             if opportunity["status"] == "won":
                 yield Move(task["_id"], TaskStatus.WON, Cause(OPPORTUNITIES, str(opportunity["_id"]), "won"),

@@ -55,6 +55,7 @@ from linkcrawler.contacts.outreach import (
     check_transition,
     describe,
 )
+from linkcrawler.store.reads import find_by_ids
 from linkcrawler.store.writer import DUPLICATE_KEY
 from linkcrawler.web.text import squash
 
@@ -340,7 +341,7 @@ EXPORT_FIELDS = ("id", "name", "email", "page", "our_url", "reason", "kind", "st
 def export_rows(db: Database[Any], tasks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """One mail-merge row per task: who (the task's contact, else the domain's best), where, why."""
     ids = [task["contact_id"] for task in tasks if task.get("contact_id")]
-    by_id = {doc["_id"]: doc for doc in db["contacts"].find({"_id": {"$in": ids}})} if ids else {}
+    by_id = {doc["_id"]: doc for doc in find_by_ids(db["contacts"], ids)}
     best = best_contacts(db, {task["domain"] for task in tasks if task.get("contact_id") not in by_id})
     for task in tasks:
         contact = by_id.get(task.get("contact_id")) or best.get(task["domain"]) or {}

@@ -16,8 +16,9 @@ from pymongo.database import Database
 
 from linkcrawler.audit.findings import page_health
 from linkcrawler.audit.store import BROKEN_LINKS, LOST_BACKLINK_STATUSES, PAGES, REDIRECTED_LINKS
-from linkcrawler.backlinks.events import wayback_url
+from linkcrawler.backlinks.events import event_key, wayback_url
 from linkcrawler.backlinks.status import ALL_STATUSES, LOST_STATUSES, StatusClass, as_status, status_class
+from linkcrawler.store.reads import find_by_ids
 
 Db = Database[dict[str, Any]]
 
@@ -141,11 +142,15 @@ def most_valuable_lost(db: Db, limit: int = TABLE_ROWS) -> list[dict[str, Any]]:
     docs = list(db.backlinks.find(
         {"status": {"$in": LOST}},
         {"source_url": 1, "target_url": 1, "status": 1, "status_reason": 1, "priority": 1, "authority": 1,
-         "last_changed": 1, "anchor_text": 1},
+         "last_changed": 1, "anchor_text": 1, "state_version": 1},
     ).sort([("priority", -1), ("authority", -1), ("last_changed", -1), ("_id", 1)]).limit(limit))
     archived = {}
-    for event in db.link_events.find({"backlink_id": {"$in": [d["_id"] for d in docs]}, "type": "lost"},
-                                     {"backlink_id": 1, "wayback_url": 1, "detected_at": 1}).sort("detected_at", 1):
+    # A link's events have the keys event_key(link, 0..state_version): looked up by
+    # _id, without an index on backlink_id (which every event insert would pay).
+    keys = [event_key(d["_id"], version) for d in docs for version in range(int(d.get("state_version") or 0) + 1)]
+    lost = [event for event in find_by_ids(db.link_events, keys, {"type": 1, "backlink_id": 1, "wayback_url": 1,
+                                                                   "detected_at": 1}) if event.get("type") == "lost"]
+    for event in sorted(lost, key=lambda event: event["detected_at"]):
         if event.get("wayback_url"):
             archived[event["backlink_id"]] = event["wayback_url"]
     for doc in docs:

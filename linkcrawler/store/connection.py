@@ -153,9 +153,8 @@ def _connect(uri: str | None, data_dir: str, timeout: float, linger: float = 0.0
         connect_uri = uri
         display = mask_uri(uri)
     client: pymongo.MongoClient[dict[str, Any]] | None = None
-    # The embedded server syncs every commit (DURABILITY_OPTIONS); j=True asks the
-    # same of each write, so it holds even against a server an older linkcrawler
-    # started on the same data directory. A MONGO_URI keeps its own write concern.
+    # The embedded server syncs its log only for journaled writes (see
+    # embedded.SERVER_OPTIONS): j=True asks it of each write. A MONGO_URI keeps its own write concern.
     durability: dict[str, Any] = {"journal": True} if embedded is not None else {}
     try:
         client = pymongo.MongoClient(

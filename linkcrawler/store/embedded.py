@@ -42,19 +42,27 @@ logger = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 
-#: Options that make acknowledged writes survive a crash of the server. None are
-#: needed: durability comes from the write concern. SecantusDB keeps recent
-#: WiredTiger log records in its own memory unless a write asks for ``j: true``,
-#: and then syncs the log up to that write; a ``kill -9`` (or an OOM kill) of a
-#: server whose writes did not ask for it lost writes already acknowledged and
-#: read back. So the embedded store's client writes with ``journal=True``
-#: (store/connection.py), and the batched writer, whose bulk writes are the
-#: crawl's hot path, ends each batch with one journaled write that syncs the
-#: whole batch at once (store/writer.py): one fsync per batch instead of one
-#: per statement (``--sync-on-commit`` costs one per commit: 0.25-0.45x the write
-#: rate on a busy disk, measured). Shared with the benchmarks, so that they
-#: measure the server as the product runs it.
-DURABILITY_OPTIONS: tuple[str, ...] = ()
+#: How the embedded server runs; shared with the tests' and the benchmarks' servers,
+#: so that they measure and test the server as the product runs it.
+#:
+#: ``--standalone``: no replica-set advertisement, hence no oplog. SecantusDB writes
+#: an oplog entry (a BSON encode, an update's diff, a row in ``local.oplog.rs``)
+#: for every document a write modifies, and keeps it only for change streams,
+#: which nothing in linkcrawler opens (it reads collections; transactions, the
+#: other replica-set feature, are not used either). Measured on the writes the
+#: crawls make: see benchmarks/backlinks/README.md.
+#:
+#: Durability needs no option: it comes from the write concern. SecantusDB keeps
+#: recent WiredTiger log records in its own memory unless a write asks for
+#: ``j: true``, and then syncs the log up to that write; a ``kill -9`` (or an OOM
+#: kill) of a server whose writes did not ask for it lost writes already
+#: acknowledged and read back. So the embedded store's client writes with
+#: ``journal=True`` (store/connection.py), and the batched writer, whose bulk
+#: writes are the crawl's hot path, ends each batch with one journaled write that
+#: syncs the whole batch at once (store/writer.py): one fsync per batch instead of
+#: one per statement (``--sync-on-commit`` costs one per commit: 0.25-0.45x the
+#: write rate on a busy disk, measured).
+SERVER_OPTIONS: tuple[str, ...] = ("--standalone",)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -218,7 +226,7 @@ class EmbeddedServer:
             "--port", "0",
             "--storage-path", str(db_path),
             "--log-level", "INFO",
-            *DURABILITY_OPTIONS,
+            *SERVER_OPTIONS,
         ]
         self._await_stopped()
         log_start = log_path.stat().st_size if log_path.exists() else 0

@@ -20,15 +20,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The due query (backlinks/store.py due_filter): next_check, and last_checked
         # for links stored before the schedule existed (next_check missing).
         IndexModel([("next_check", ASCENDING), ("last_checked", ASCENDING)], name="due_next_check"),
-        # linkstatus: the lost links.
-        IndexModel([("status", ASCENDING)], name="status"),
         # redirectmap: the backlinks of the gone pages (audit/store.py referring_domains).
         IndexModel([("target_url", ASCENDING)], name="target"),
     ],
     "link_events": [
         IndexModel([("detected_at", DESCENDING)], name="detected_at"),
         IndexModel([("type", ASCENDING), ("detected_at", DESCENDING)], name="type_detected_at"),
-        IndexModel([("backlink_id", ASCENDING)], name="backlink"),
     ],
     "pages": [
         IndexModel([("url", ASCENDING)], unique=True, name="url"),
@@ -105,8 +102,15 @@ INDEXES: dict[str, list[IndexModel]] = {
 #: ``distinct`` once per crawl and a ``$group``, which scan anyway, and cost
 #: every backlink update two index entries.
 #: ``due`` (``last_checked`` alone) served the due query before ``next_check``.
+#: ``status`` served linkstatus's list of lost links, in a command that counts the
+#: backlinks of each status with a ``$group`` (a scan) anyway, and the outreach
+#: sync's still-lost check, now a look-up by ``_id``; on the embedded server it cost
+#: every check's update two index writes (measured: benchmarks/backlinks/README.md).
 RETIRED: dict[str, list[str]] = {
-    "backlinks": ["target_domain", "source_domain", "due"],
+    "backlinks": ["target_domain", "source_domain", "due", "status"],
+    # The events of a link are found by _id (event_key(link, version)): every
+    # event insert paid an entry in ``backlink`` for one report query.
+    "link_events": ["backlink"],
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.database import Database
 
+from linkcrawler.store.reads import find_by_ids
 from linkcrawler.toxicity.disavow import ascii_domain
 from linkcrawler.toxicity.network import networks, resolve_hosts, system_resolve
 from linkcrawler.toxicity.page import PageFacts, identify_language
@@ -50,7 +51,7 @@ def read_pages(db: Database_, urls: Iterable[str]) -> dict[str, PageFacts]:
     found: dict[str, PageFacts] = {}
     for start in range(0, len(wanted), _READ_BATCH):
         identified = []
-        for doc in db[LINKING_PAGES].find({"_id": {"$in": wanted[start:start + _READ_BATCH]}}):
+        for doc in find_by_ids(db[LINKING_PAGES], wanted[start:start + _READ_BATCH]):
             facts = found[doc["_id"]] = PageFacts.from_document(doc)
             if identify_language(facts):
                 identified.append(UpdateOne({"_id": doc["_id"], "language": None}, {"$set": {
