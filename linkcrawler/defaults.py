@@ -16,6 +16,11 @@ MONGO_CONNECT_TIMEOUT = 10.0
 #: Seconds the embedded store's server stays up after its last user left, so that the
 #: next command reuses it (0: stop it at once). Starting and stopping it costs 2-2.5 s.
 LINKCRAWLER_STORE_LINGER = 5.0
+#: Run the embedded store's server as a replica set, so that downstream tools can
+#: ``watch()`` its collections (change streams). Off: every write is cheaper without
+#: the oplog that feeds them (store/embedded.py SERVER_OPTIONS). A real MONGO_URI
+#: replica set has them whatever this says.
+LINKCRAWLER_STORE_CHANGE_STREAMS = False
 
 #: Level of the MongoDB driver's own loggers (``pymongo.*``): its command and
 #: connection monitoring at DEBUG would otherwise drown a crawl's log.

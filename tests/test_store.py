@@ -121,6 +121,29 @@ def test_embedded_store_without_linger_stops_with_its_last_user(data_dir: Path) 
     wait_for_server_stopped(data_dir, timeout=10)
 
 
+def test_embedded_store_has_change_streams_only_when_asked(data_dir: Path) -> None:
+    # Default: no replica set, so no oplog to feed (and pay for) on every write.
+    store = open_store(Settings({"LINKCRAWLER_DATA_DIR": str(data_dir), "LINKCRAWLER_STORE_LINGER": 0}))
+    try:
+        assert "setName" not in store.db.command("hello")
+        with pytest.raises(pymongo.errors.OperationFailure):
+            store.db.events.watch()
+    finally:
+        store.close()
+    wait_for_server_stopped(data_dir, timeout=10)
+    # Asked for: a downstream tool can watch() a collection and sees the writes.
+    store = open_store(Settings({"LINKCRAWLER_DATA_DIR": str(data_dir), "LINKCRAWLER_STORE_LINGER": 0,
+                                 "LINKCRAWLER_STORE_CHANGE_STREAMS": True}))
+    try:
+        with store.db.events.watch(max_await_time_ms=2000) as stream:
+            store.db.events.insert_one({"_id": "b1:1", "type": "lost"})
+            change = stream.try_next() or stream.try_next()
+        assert change is not None and change["documentKey"] == {"_id": "b1:1"}
+    finally:
+        store.close()
+    wait_for_server_stopped(data_dir, timeout=10)
+
+
 def test_unreachable_mongo_uri_fails_with_masked_uri() -> None:
     uri = f"mongodb://alice:s3cret@127.0.0.1:{free_port()}/linkcrawler"
     with pytest.raises(StoreUnavailable) as raised:

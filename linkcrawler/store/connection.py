@@ -137,16 +137,19 @@ def open_store(settings: BaseSettings) -> Store:
     with _connections_lock:
         connection = _connections.get(key)
         if connection is None:
-            connection = _connections[key] = _connect(uri, data_dir, timeout, store_linger(settings))
+            connection = _connections[key] = _connect(
+                uri, data_dir, timeout, store_linger(settings),
+                settings.getbool("LINKCRAWLER_STORE_CHANGE_STREAMS", defaults.LINKCRAWLER_STORE_CHANGE_STREAMS))
         connection.users += 1
     logger.debug("MongoDB: using %s, database %r", connection.display_uri, database)
     return Store(key=key, database_name=database, _connection=connection)
 
 
-def _connect(uri: str | None, data_dir: str, timeout: float, linger: float = 0.0) -> _Connection:
+def _connect(uri: str | None, data_dir: str, timeout: float, linger: float = 0.0,
+             change_streams: bool = False) -> _Connection:
     embedded = None
     if uri is None:
-        embedded = EmbeddedServer(data_dir, linger=linger)
+        embedded = EmbeddedServer(data_dir, linger=linger, change_streams=change_streams)
         connect_uri = embedded.acquire()
         display = f"embedded store in {embedded.data_dir}"
     else:

@@ -50,7 +50,9 @@ _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 #: for every document a write modifies, and keeps it only for change streams,
 #: which nothing in linkcrawler opens (it reads collections; transactions, the
 #: other replica-set feature, are not used either). Measured on the writes the
-#: crawls make: see benchmarks/backlinks/README.md.
+#: crawls make: see benchmarks/backlinks/README.md. A downstream tool that wants
+#: to ``watch()`` the embedded store asks for it with
+#: ``LINKCRAWLER_STORE_CHANGE_STREAMS`` (:func:`server_options`).
 #:
 #: Durability needs no option: it comes from the write concern. SecantusDB keeps
 #: recent WiredTiger log records in its own memory unless a write asks for
@@ -63,6 +65,13 @@ _LISTENING = re.compile(rb"listening on ([0-9.]+):(\d+)")
 #: one per statement (``--sync-on-commit`` costs one per commit: 0.25-0.45x the
 #: write rate on a busy disk, measured).
 SERVER_OPTIONS: tuple[str, ...] = ("--standalone",)
+
+
+def server_options(change_streams: bool = False) -> tuple[str, ...]:
+    """The server's options: :data:`SERVER_OPTIONS`, as a replica set (with an oplog) for change streams."""
+    if change_streams:
+        return tuple(option for option in SERVER_OPTIONS if option != "--standalone")
+    return SERVER_OPTIONS
 
 
 def _pid_alive(pid: int) -> bool:
@@ -91,9 +100,12 @@ def _port_answers(host: str, port: int) -> bool:
 class EmbeddedServer:
     """Starts, shares and stops the SecantusDB server of one data directory."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], start_timeout: float = 30.0, linger: float = 0.0) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], start_timeout: float = 30.0, linger: float = 0.0,
+                 change_streams: bool = False) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.start_timeout = start_timeout
+        #: Start the server as a replica set, so that clients can ``watch()`` it.
+        self.change_streams = change_streams
         #: Seconds the server stays up after its last user left (0: stopped at once).
         self.linger = linger
         self._client_file = self.data_dir / "clients" / str(os.getpid())
@@ -121,6 +133,12 @@ class EmbeddedServer:
             state = self._running_server()
             if state is None:
                 state = self._start()
+            elif bool(state.get("change_streams")) != self.change_streams:
+                logger.warning(
+                    "embedded store: the running server was started with change streams %s; "
+                    "LINKCRAWLER_STORE_CHANGE_STREAMS=%s applies when it next starts (once no command uses it)",
+                    "on" if state.get("change_streams") else "off", self.change_streams,
+                )
             self._client_file.touch()
             # A lingering server has a user again: its watcher leaves it up.
             self._linger_file.unlink(missing_ok=True)
@@ -226,7 +244,7 @@ class EmbeddedServer:
             "--port", "0",
             "--storage-path", str(db_path),
             "--log-level", "INFO",
-            *SERVER_OPTIONS,
+            *server_options(self.change_streams),
         ]
         self._await_stopped()
         log_start = log_path.stat().st_size if log_path.exists() else 0
@@ -250,7 +268,7 @@ class EmbeddedServer:
             raise StoreUnavailable(f"the embedded store (SecantusDB) could not be started; see {log_path}")
         pid = int(pid_text)
         port = self._wait_for_port(pid, log_path, log_start)
-        state: dict[str, Any] = {"pid": pid, "host": "127.0.0.1", "port": port}
+        state: dict[str, Any] = {"pid": pid, "host": "127.0.0.1", "port": port, "change_streams": self.change_streams}
         self._state_file.write_text(json.dumps(state))
         return state
 
