@@ -150,7 +150,8 @@ def most_valuable_lost(db: Db, limit: int = TABLE_ROWS) -> list[dict[str, Any]]:
     keys = [event_key(d["_id"], version) for d in docs for version in range(int(d.get("state_version") or 0) + 1)]
     lost = [event for event in find_by_ids(db.link_events, keys, {"type": 1, "backlink_id": 1, "wayback_url": 1,
                                                                    "detected_at": 1}) if event.get("type") == "lost"]
-    for event in sorted(lost, key=lambda event: event["detected_at"]):
+    # Oldest first, so that the latest lost event of a link is the one kept.
+    for event in sorted(lost, key=lambda event: (event.get("detected_at") is not None, event.get("detected_at") or 0)):
         if event.get("wayback_url"):
             archived[event["backlink_id"]] = event["wayback_url"]
     for doc in docs:
