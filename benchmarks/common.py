@@ -6,6 +6,7 @@ machine, because the machine is shared and noisy: only ratios are meaningful.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -151,6 +152,13 @@ def run_workers(command: list[str], workers: int, log_dir: Path) -> tuple[float,
             sys.exit(f"worker {n} failed:\n{(log_dir / f'worker{n}.log').read_text()[-3000:]}")
     wall = time.monotonic() - started
     return wall, [(log_dir / f"worker{n}.log").read_text(errors="replace") for n in range(workers)]
+
+
+def write_results(name: str, summary: Any) -> None:
+    """Keep a run's figures as ``benchmarks/results/<name>.json``."""
+    out = PROJECT_ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(summary, indent=2))
 
 
 def machine_note() -> str:

@@ -37,9 +37,10 @@ from benchmarks.common import (
     run_measured,
     scrapy_stat,
     serve_directory,
+    write_results,
 )
 from linkcrawler.backlinks.store import new_backlink_ops
-from linkcrawler.store.embedded import SERVER_OPTIONS
+from linkcrawler.store.embedded import server_options
 from linkcrawler.store.indexes import ensure_indexes
 from linkcrawler.store.writer import write_batch
 
@@ -168,8 +169,7 @@ def main() -> None:
                         help="skip the crawl without store writes")
     opts = parser.parse_args()
     print(f"backlinks benchmark: {opts.pages} pages x {opts.links_per_page} known links; {machine_note()}")
-    db = SecantusServer(journal=not opts.no_journal,
-                        options=tuple(o for o in SERVER_OPTIONS if o != "--standalone") if opts.replica_set else SERVER_OPTIONS)
+    db = SecantusServer(journal=not opts.no_journal, options=server_options(change_streams=opts.replica_set))
     cpu = CpuMeter(db.process.pid)
     projects = [*(p.resolve() for p in opts.project), PROJECT_ROOT]
     label = {p: ("this checkout" if p == PROJECT_ROOT else str(p)) for p in projects}
@@ -263,9 +263,7 @@ def main() -> None:
               f"(start to exit {first['ratio_start_to_exit']:.2f}; target 0.5: {'met' if first['ratio'] >= 0.5 else 'NOT met'}); "
               f"re-check, nothing changed: {again['ratio']:.2f} of bare "
               f"(start to exit {again['ratio_start_to_exit']:.2f}; target 0.6: {'met' if again['ratio'] >= 0.6 else 'NOT met'})")
-    out = PROJECT_ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "backlinks.json").write_text(json.dumps(summary, indent=2))
+    write_results("backlinks", summary)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from benchmarks.common import (
     serve_directory,
     stop_process,
     wait_for_port,
+    write_results,
 )
 
 #: Requests each worker keeps in flight when pages are slow to arrive.
@@ -197,9 +198,7 @@ def main() -> None:
         figures = ", ".join(f"{kind} {result[kind]['links_per_s']:,} ({result[kind]['vs_single']}x)"
                             for kind in result if isinstance(result[kind], dict))
         print(f"latency {result['latency_s']}s: links verified per second: {figures}")
-    out = PROJECT_ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "distributed.json").write_text(json.dumps(summary, indent=2))
+    write_results("distributed", summary)
 
 
 if __name__ == "__main__":

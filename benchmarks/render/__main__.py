@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.backlinks.__main__ import CpuMeter, crawl_seconds, import_links, settings_args
-from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, scrapy_stat, serve_directory
+from benchmarks.common import SecantusServer, machine_note, scrapy_stat, serve_directory, write_results
 
 OUR = "http://our-site.test"
 COMMON = {
@@ -118,9 +118,7 @@ def main() -> None:
     print(f"confirm costs {extra:+.1f}s over the plain crawl of {links} links with {opts.removed:.0%} removed "
           f"({median('removed/confirm') / median('removed/never'):.2f}x; {extra / rendered:.2f}s per rendered page); "
           f"with nothing to render: {median('all_present/confirm') / median('all_present/never'):.2f}x")
-    out = PROJECT_ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "render.json").write_text(json.dumps(summary, indent=2))
+    write_results("render", summary)
 
 
 if __name__ == "__main__":
