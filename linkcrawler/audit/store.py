@@ -214,12 +214,14 @@ def referring_domains(
     Only links that still exist count: backlinks in a lost state (``removed``,
     ``page_gone``, ``redirected``, ``unreachable``) do not. ``targets`` limits
     it to those URLs. Yields ``{"_id": url, "domains": n, "backlinks": n, "anchors": [...]}``.
+
+    One grouped scan either way: no index on ``target_url`` serves a ``$in`` of the
+    targets (every check of every backlink would pay for its entries), and the
+    embedded server matches each document against the whole ``$in`` list.
     """
-    match: dict[str, Any] = {"status": {"$nin": list(LOST_BACKLINK_STATUSES)}}
-    if targets is not None:
-        match["target_url"] = {"$in": list(targets)}
-    pipeline = [
-        {"$match": match},
+    wanted = None if targets is None else set(targets)
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"status": {"$nin": list(LOST_BACKLINK_STATUSES)}}},
         {"$group": {
             "_id": "$target_url",
             "domains": {"$addToSet": "$source_domain"},
@@ -227,7 +229,9 @@ def referring_domains(
             "anchors": {"$addToSet": "$anchor_text"},
         }},
     ]
-    for row in db[BACKLINKS].aggregate(pipeline):
+    for row in db[BACKLINKS].aggregate(pipeline, allowDiskUse=True):
+        if wanted is not None and row["_id"] not in wanted:
+            continue
         yield {
             "_id": row["_id"],
             "domains": len([d for d in row["domains"] if d]),

@@ -223,7 +223,10 @@ class BacklinksSpider(scrapy.Spider):
             due = await run_in_thread(self.store.db.backlinks.count_documents, query)
             self.crawler.stats.set_value("linkcrawler/backlinks/due", due)
             logger.info("backlinks: %d link(s) due for a check", due)
-        cursor = self.store.db.backlinks.find(query, _PROJECTION).sort([("source_url", 1), ("target_url", 1)])
+        # Sorted by the server (no index gives this order: each would cost every check's
+        # update its entries), spilling to disk past its sort memory on MongoDB.
+        cursor = self.store.db.backlinks.find(query, _PROJECTION).sort(
+            [("source_url", 1), ("target_url", 1)]).allow_disk_use(True)
         pages = group_by_page(cursor)
         count = 0
         while True:

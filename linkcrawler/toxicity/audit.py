@@ -34,14 +34,17 @@ _READ_BATCH = 1000
 
 
 def read_links(db: Database_) -> dict[str, list[LinkFacts]]:
-    """Our backlinks by linking domain."""
+    """Our backlinks by linking domain, each domain's in the order of their linking pages."""
     by_domain: dict[str, list[LinkFacts]] = defaultdict(list)
-    for doc in db.backlinks.find({}, _LINK_FIELDS).sort("source_url", 1):
+    for doc in db.backlinks.find({}, _LINK_FIELDS):
         domain = doc.get("source_domain") or host_of(doc["source_url"])
         by_domain[domain].append(LinkFacts(
             source_url=doc["source_url"], anchor_text=doc.get("anchor_text"),
             authority=_number(doc.get("authority")), import_toxicity=_number(doc.get("import_toxicity")),
         ))
+    # Sorted here rather than by the server: no index on source_url (store/indexes.py).
+    for links in by_domain.values():
+        links.sort(key=lambda link: link.source_url)
     return dict(by_domain)
 
 
