@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from linkcrawler.store.embedded import SERVER_OPTIONS
-from tests.fixtures.services import free_port, stop_process, wait_for_port
+from tests.fixtures.services import free_port, secantus_command, stop_process, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-__all__ = ["PROJECT_ROOT", "free_port", "stop_process", "wait_for_port"]
+__all__ = ["PROJECT_ROOT", "free_port", "secantus_command", "stop_process", "wait_for_port"]
 
 NGINX_CONF = """
 worker_processes 1;
@@ -124,9 +124,7 @@ class SecantusServer:
         self.tmp = tempfile.TemporaryDirectory(prefix="lc-bench-db-")
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(Path(self.tmp.name) / "db"), "--log-level", "WARNING",
-             *options],
+            secantus_command(self.port, str(Path(self.tmp.name) / "db"), options),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process, "secantusd")
@@ -159,6 +157,12 @@ def write_results(name: str, summary: Any) -> None:
     out = PROJECT_ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(summary, indent=2))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_note() -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import statistics
@@ -34,6 +33,7 @@ from benchmarks.common import (
     Measured,
     SecantusServer,
     machine_note,
+    process_cpu_seconds,
     run_measured,
     scrapy_stat,
     serve_directory,
@@ -92,12 +92,6 @@ def import_links(uri: str, database: str, base: str, known: list[tuple[str, str]
         for start in range(0, len(ops), 5000):
             _, failed = write_batch(db, ops[start:start + 5000])
             assert not failed, failed[:1]
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a running process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu_seconds() -> float:

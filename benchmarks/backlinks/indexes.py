@@ -19,8 +19,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, InsertOne, MongoClient, UpdateOne
 
-from benchmarks.backlinks.__main__ import process_cpu_seconds
-from benchmarks.common import SecantusServer, machine_note
+from benchmarks.common import SecantusServer, machine_note, process_cpu_seconds
 from linkcrawler.store.indexes import INDEXES
 
 DUE = INDEXES["backlinks"][0]

@@ -39,7 +39,7 @@ from typing import Any
 
 import pymongo
 
-from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note
+from benchmarks.common import PROJECT_ROOT, SecantusServer, machine_note, process_cpu_seconds
 from linkcrawler.backlinks.store import new_backlink_ops
 from linkcrawler.imports import ImportRow, read_export
 from linkcrawler.store.indexes import ensure_indexes
@@ -117,12 +117,6 @@ class Timed:
     cpu: float
 
 
-def server_cpu(server: SecantusServer) -> float:
-    with open(f"/proc/{server.process.pid}/stat") as stat:
-        fields = stat.read().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def baseline(docs: list[dict[str, Any]]) -> Timed:
     """insert_many of ``docs`` into a fresh store's indexed ``backlinks``."""
     server = SecantusServer()
@@ -131,12 +125,12 @@ def baseline(docs: list[dict[str, Any]]) -> Timed:
             db = client[DATABASE]
             ensure_indexes(db, ["backlinks"])
             batches = [[dict(doc) for doc in docs[start:start + BATCH]] for start in range(0, len(docs), BATCH)]
-            cpu_before, client_before = server_cpu(server), time.process_time()
+            cpu_before, client_before = process_cpu_seconds(server.process.pid), time.process_time()
             started = time.perf_counter()
             for batch in batches:
                 db.backlinks.insert_many(batch, ordered=False)
             seconds = time.perf_counter() - started
-            cpu = server_cpu(server) - cpu_before + time.process_time() - client_before
+            cpu = process_cpu_seconds(server.process.pid) - cpu_before + time.process_time() - client_before
             assert db.backlinks.count_documents({}) == len(docs)
         return Timed(seconds, cpu)
     finally:
@@ -151,7 +145,7 @@ def counts(uri: str) -> tuple[int, int]:
 
 def run_timed(command: list[str], env: dict[str, str], cwd: Path, server: SecantusServer) -> tuple[Timed, str]:
     """A child process run in ``cwd``: its time, the CPU it and the server used, its output."""
-    cpu_before = server_cpu(server)
+    cpu_before = process_cpu_seconds(server.process.pid)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
@@ -161,7 +155,7 @@ def run_timed(command: list[str], env: dict[str, str], cwd: Path, server: Secant
         output = out.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return Timed(seconds, server_cpu(server) - cpu_before + usage.ru_utime + usage.ru_stime), output
+    return Timed(seconds, process_cpu_seconds(server.process.pid) - cpu_before + usage.ru_utime + usage.ru_stime), output
 
 
 def import_twice(project: Path, path: Path, rows: int) -> tuple[Timed, Timed]:

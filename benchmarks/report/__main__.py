@@ -24,18 +24,21 @@ from pathlib import Path
 
 import pymongo
 
-from benchmarks.common import PROJECT_ROOT, SecantusServer, free_port, machine_note, stop_process, wait_for_port
+from benchmarks.common import (
+    PROJECT_ROOT,
+    SecantusServer,
+    free_port,
+    machine_note,
+    process_cpu_seconds,
+    secantus_command,
+    stop_process,
+    wait_for_port,
+)
 from linkcrawler.report import queries
-from linkcrawler.store.embedded import SERVER_OPTIONS
 from tests.report_data import populate
 
 DATABASE = "bench_report"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class KeptServer:
@@ -45,8 +48,7 @@ class KeptServer:
         path.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(path / "db"), "--log-level", "WARNING", *SERVER_OPTIONS],
+            secantus_command(self.port, str(path / "db")),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process, "secantusd")
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
@@ -90,7 +92,7 @@ def main() -> None:
                 print(f"  {name:<24} {time.monotonic() - began:6.2f} s", flush=True)
         with tempfile.TemporaryDirectory(prefix="lc-bench-report-") as tmp:
             report = Path(tmp) / "report.html"
-            server_cpu = cpu_seconds(server.process.pid)
+            server_cpu = process_cpu_seconds(server.process.pid)
             began = time.monotonic()
             done = subprocess.run(
                 [sys.executable, "-m", "scrapy", "linkreport", "-o", str(report)], cwd=PROJECT_ROOT,
@@ -102,7 +104,7 @@ def main() -> None:
                 sys.exit(done.stderr[-3000:])
             size = report.stat().st_size
             print(f"scrapy linkreport: {wall:.1f} s wall (process start included), "
-                  f"server CPU {cpu_seconds(server.process.pid) - server_cpu:.1f} s, "
+                  f"server CPU {process_cpu_seconds(server.process.pid) - server_cpu:.1f} s, "
                   f"file {size / 1024:,.0f} KB ({size:,} bytes)")
     finally:
         server.stop()

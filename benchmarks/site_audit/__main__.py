@@ -29,9 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, stop_process, wait_for_port
+from benchmarks.common import free_port, secantus_command, stop_process, wait_for_port
 from benchmarks.site_audit.sitegen import Truth, generate, nginx_config
-from linkcrawler.store.embedded import SERVER_OPTIONS
 
 PROJECT = Path(__file__).resolve().parents[2]
 README = Path(__file__).resolve().parent / "README.md"
@@ -200,8 +199,7 @@ def main() -> None:
         wait_for_port(port, nginx_process, "nginx")
         mongo_port = free_port()
         secantus = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(mongo_port),
-             "--storage-path", ":memory:", "--log-level", "WARNING", *SERVER_OPTIONS],
+            secantus_command(mongo_port, ":memory:"),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(secantus)
         wait_for_port(mongo_port, secantus, "secantusd")
