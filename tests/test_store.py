@@ -15,7 +15,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from linkcrawler.exceptions import StoreUnavailable
 from linkcrawler.store import BulkWriter, WriteOp, mask_uri, open_store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.store.writer import replay_spill
+from linkcrawler.store.writer import at_version, replay_spill
 from tests.aio import asyncio_test
 from tests.fixtures.services import embedded_server_pids, free_port, wait_for_server_stopped
 
@@ -203,6 +203,23 @@ async def test_writer_is_batched_and_idempotent(mongo_db: pymongo.database.Datab
     await writer.close()
     assert _snapshot(mongo_db) == first
     assert stats.get_value("linkcrawler/mongo/already_written") == 25
+
+
+def test_a_versioned_update_applies_only_at_its_version(mongo_db: pymongo.database.Database) -> None:
+    """``at_version`` selects what ``{"_id": ..., "state_version": v}`` selects, on the real server."""
+    docs = [{"_id": "at", "state_version": 3}, {"_id": "before", "state_version": 2}, {"_id": "after", "state_version": 4},
+            {"_id": "missing"}, {"_id": "null", "state_version": None}, {"_id": "text", "state_version": "3"},
+            {"_id": "float", "state_version": 3.0}, {"_id": "array", "state_version": [1, 3]}]
+    mongo_db.versions.insert_many(docs)
+    for doc in docs:
+        for version in (0, 3):
+            plain = mongo_db.versions.count_documents({"_id": doc["_id"], "state_version": version})
+            assert mongo_db.versions.count_documents(at_version(doc["_id"], version)) == plain, (doc, version)
+    # The compare-and-set: of two writers that read version 3, only the first lands.
+    first = mongo_db.versions.update_one(at_version("at", 3), {"$set": {"status": "lost", "state_version": 4}})
+    second = mongo_db.versions.update_one(at_version("at", 3), {"$set": {"status": "live", "state_version": 4}})
+    assert (first.modified_count, second.matched_count) == (1, 0)
+    assert mongo_db.versions.find_one({"_id": "at"}) == {"_id": "at", "state_version": 4, "status": "lost"}
 
 
 def _fail_point(db: pymongo.database.Database, mode: object, data: dict) -> None:

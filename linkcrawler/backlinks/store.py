@@ -188,8 +188,7 @@ def update_ops(update: BacklinkUpdate) -> list[WriteOp]:
         document["$push"] = {"history": {"$each": [update.history_entry], "$slice": -update.history_length}}
     if update.event is not None:
         ops.append(WriteOp.insert_once(EVENTS, update.event, phase=0))
-    ops.append(WriteOp.update_if(BACKLINKS, {"_id": update.backlink_id, "state_version": update.expected_version},
-                                 document))
+    ops.append(WriteOp.update_at_version(BACKLINKS, update.backlink_id, update.expected_version, document))
     return ops
 
 

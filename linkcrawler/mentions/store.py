@@ -67,8 +67,7 @@ def update_ops(update: MentionUpdate) -> list[WriteOp]:
     document: dict[str, Any] = {"$set": update.state}
     if update.history_entry is not None:
         document["$push"] = {"history": {"$each": [update.history_entry], "$slice": -update.history_length}}
-    ops.append(WriteOp.update_if(
-        MENTIONS, {"_id": update.mention_id, "state_version": update.expected_version}, document))
+    ops.append(WriteOp.update_at_version(MENTIONS, update.mention_id, update.expected_version, document))
     return ops
 
 
