@@ -75,6 +75,26 @@ def test_the_followed_link_is_the_one_whose_context_is_kept() -> None:
     assert found is not None and (found.before, found.anchor) == ("second", "b")
 
 
+@pytest.mark.parametrize(("body", "heading"), [
+    (f'<h1>Top</h1><div><h2>Section</h2><p>x</p></div><div><p><a href="{TARGET}">t</a></p></div>', "Section"),
+    (f'<h2>Around <a href="{TARGET}">t</a></h2>', "Around t"),
+    (f'<h2>Outer</h2><section><h3>Inner <i>one</i></h3><ul><li><a href="{TARGET}">t</a></li></ul></section>', "Inner one"),
+    (f'<p><a href="{TARGET}">t</a></p><h2>After the link</h2>', ""),
+    (f'<h2>Kept</h2><div><a href="https://else.example/"><h3>Inside another link</h3></a><a href="{TARGET}">t</a></div>',
+     "Inside another link"),
+    (f'<h1>Page</h1><table><tr><td><h4>Cell</h4></td><td><a href="{TARGET}">t</a></td></tr></table>', "Cell"),
+])
+def test_a_links_heading_is_the_last_one_before_it_in_document_order(body: str, heading: str) -> None:
+    page = parsed(body)
+    found = link_context(page, TARGET)
+    assert found is not None and found.heading == heading
+    # The same as XPath's own reading of "the nearest heading before it (or around it)".
+    (anchor,) = page.tree.xpath("//a[@href=$t]", t=TARGET)
+    headings = anchor.xpath("(preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+                            " | ancestor::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6])")
+    assert page.link_headings[anchor] is (headings[-1] if headings else None)
+
+
 def test_content_fingerprint_ignores_navigation_and_scripts_but_not_the_text() -> None:
     base = content_fingerprint(article("Our tool"))
     assert base is not None

@@ -50,7 +50,6 @@ BLOCK_TAGS = frozenset({
     "p", "li", "dd", "dt", "td", "th", "blockquote", "figcaption", "pre", "address",
     "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "div", "main", "body",
 })
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 #: Elements that separate words: their text never runs into their neighbours'.
 _SPACED = BLOCK_TAGS | {"br", "hr", "tr", "ul", "ol", "table", "img"}
 _SKIPPED = frozenset({"script", "style", "noscript", "template"})
@@ -229,24 +228,6 @@ def _split_around(block: Any, anchor: Any) -> tuple[str, str, str]:
     return "".join(before), "".join(inside), "".join(after)
 
 
-def _heading_before(element: Any) -> Any:
-    """The nearest heading before ``element`` in document order (or around it), or ``None``."""
-    node = element
-    while node is not None:
-        if isinstance(node.tag, str) and node.tag in _HEADINGS:
-            return node
-        for sibling in node.itersiblings(preceding=True):
-            if not isinstance(sibling.tag, str):
-                continue
-            if sibling.tag in _HEADINGS:
-                return sibling
-            inside = list(sibling.iter(*_HEADINGS))
-            if inside:
-                return inside[-1]
-        node = node.getparent()
-    return None
-
-
 def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     """The surroundings of the link to ``target_url`` (a followed one first), or ``None``.
 
@@ -259,7 +240,7 @@ def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     anchor = (followed or elements)[0]
     block = _block_of(anchor)
     before, inside, after = _split_around(block, anchor)
-    heading_element = _heading_before(anchor)
+    heading_element = page.link_headings.get(anchor)
     heading = squash(_text_of(heading_element), CONTEXT_CHARS) if heading_element is not None else ""
     before_text = squash(before)
     return LinkContext(
