@@ -169,9 +169,9 @@ def link_elements(page: PageAnalysis, target_url: str) -> list[Any]:
     if host and host != base_host:
         # The usual case, the link to another site: XPath picks the candidates in C;
         # an href spelling the host otherwise (case, percent-encoding) falls through to the loop.
-        quick = [e for e in _HREF_CONTAINS(root, host=host) if resolve_href(e.get("href"), page.base_url) == target]
+        quick = _anchors_naming(page, host).get(target)
         if quick:
-            return quick
+            return list(quick)
     found = []
     for element in root.iter("a", "area"):
         href = element.get("href")
@@ -185,6 +185,24 @@ def link_elements(page: PageAnalysis, target_url: str) -> list[Any]:
             continue
         if resolve_href(href, page.base_url) == target:
             found.append(element)
+    return found
+
+
+def _anchors_naming(page: PageAnalysis, host: str) -> dict[str, list[Any]]:
+    """The ``<a>`` elements whose href contains ``host``, by resolved URL, in document order.
+
+    Read once per page and host (:attr:`PageAnalysis.memo`): a page's backlinks
+    mostly point to one site, and each of them is looked up.
+    """
+    key = ("anchors naming", host)
+    found: dict[str, list[Any]] | None = page.memo.get(key)
+    if found is None:
+        found = {}
+        for element in _HREF_CONTAINS(page.tree, host=host):
+            url = resolve_href(element.get("href"), page.base_url)
+            if url is not None:
+                found.setdefault(url, []).append(element)
+        page.memo[key] = found
     return found
 
 

@@ -144,6 +144,11 @@ class PageAnalysis:
     the readers of a link's surroundings (:mod:`~linkcrawler.web.context`) walk it."""
 
     @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """What readers of :attr:`tree` work out once per page, by a key of their own."""
+        return {}
+
+    @cached_property
     def link_headings(self) -> dict[Any, Any]:
         """The nearest heading before each ``<a>``/``<area>`` element of :attr:`tree`.
 
