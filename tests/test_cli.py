@@ -46,6 +46,17 @@ def test_importlinks_is_idempotent_and_reports_bad_rows(mongo_uri: str, mongo_db
     assert mongo_db.link_events.count_documents({}) == known
 
 
+def test_commands_do_not_load_the_content_extractors() -> None:
+    """trafilatura and extruct (with bs4) are for the mentions spider: other commands start without them."""
+    for command in (["importlinks", "--help"], ["linkstatus", "--help"], ["list"]):
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "scrapy", *command], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+        assert "linkcrawler.web.content" in loaded, command  # the module itself is loaded: only its imports wait
+        assert not loaded & {"trafilatura", "extruct", "bs4"}, (command, loaded & {"trafilatura", "extruct", "bs4"})
+
+
 def test_importlinks_needs_a_target_for_search_console(mongo_uri: str, mongo_db_name: str,
                                                         mongo_db: pymongo.database.Database) -> None:
     env = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name}

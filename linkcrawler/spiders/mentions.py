@@ -55,6 +55,7 @@ from linkcrawler.mentions.store import (
 from linkcrawler.spiders.arguments import Argument, SpiderArguments, flag, integer
 from linkcrawler.store import Store, open_store
 from linkcrawler.store.indexes import ensure_indexes
+from linkcrawler.web.content import load_extractors
 from linkcrawler.web.headers import conditional_headers as validator_headers
 from linkcrawler.web.headers import header_text
 from linkcrawler.web.text import printable
@@ -150,6 +151,7 @@ class MentionsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MentionsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        load_extractors()  # now, not on the first page: the import would block the reactor
         settings = crawler.settings
         given = spider.brand_argument or ",".join(settings.getlist("LINKCRAWLER_BRAND_TERMS"))
         if not given.strip():

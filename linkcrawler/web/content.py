@@ -29,9 +29,6 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-import trafilatura
-from extruct.jsonld import JsonLdExtractor
-
 from linkcrawler.web.text import printable, squash
 
 __all__ = ["Block", "PageContent", "PageMetadata", "main_content", "page_metadata"]
@@ -85,18 +82,30 @@ class PageContent:
 
 
 @cache
-def _quiet_trafilatura() -> None:
+def load_extractors() -> tuple[Any, Any]:
+    """trafilatura and extruct's JSON-LD extractor, imported on first use.
+
+    Importing them takes about a fifth of a second. Scrapy imports every command
+    and spider module whatever the command, so a module-level import would cost
+    every ``scrapy`` command that, ``importlinks`` and ``linkstatus`` included.
+    The mentions spider, their one user, calls this when it is made, so the
+    import never blocks a running crawl.
+    """
+    import trafilatura
+    from extruct.jsonld import JsonLdExtractor
+
     # trafilatura logs a page without main content as WARNING/ERROR ("discarding data",
     # "empty HTML tree"), with the URL unescaped: an expected outcome here, and a third-party
     # string in a log line. What matters is counted by the spiders instead.
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    return trafilatura, JsonLdExtractor
 
 
 def main_content(html: str, url: str | None = None) -> PageContent:
     """The main text of ``html`` (boilerplate removed) with its metadata; empty when there is none."""
     if not html or not html.strip():
         return PageContent()
-    _quiet_trafilatura()
+    trafilatura, _ = load_extractors()
     structured = _json_ld(html, url)
     try:
         document = trafilatura.bare_extraction(
@@ -145,7 +154,7 @@ def _blocks(body: Any) -> tuple[Block, ...]:
 def _json_ld(html: str, url: str | None) -> dict[str, Any]:
     """Title, author and date from the page's schema.org JSON-LD (its article-like object)."""
     try:
-        items = JsonLdExtractor().extract(html, base_url=url)
+        items = load_extractors()[1]().extract(html, base_url=url)
     except Exception:  # malformed JSON-LD is common; it is simply not a statement
         return {}
     found: dict[str, Any] = {}
