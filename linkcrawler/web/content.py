@@ -85,9 +85,10 @@ class PageContent:
 def load_extractors() -> tuple[Any, Any]:
     """trafilatura and extruct's JSON-LD extractor, imported on first use.
 
-    Importing them takes about a fifth of a second. Scrapy imports every command
-    and spider module whatever the command, so a module-level import would cost
-    every ``scrapy`` command that, ``importlinks`` and ``linkstatus`` included.
+    Importing them (with bs4, which extruct brings) takes about 0.3 s. Scrapy
+    imports every command and spider module whatever the command, so a
+    module-level import would cost every ``scrapy`` command that, ``importlinks``
+    and ``linkstatus`` included (measured: ``scrapy linkstatus --help`` 0.82 -> 0.52 s).
     The mentions spider, their one user, calls this when it is made, so the
     import never blocks a running crawl.
     """
