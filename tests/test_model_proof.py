@@ -23,7 +23,14 @@ from linkcrawler.middlewares.address_guard import parse_networks
 from linkcrawler.render.handler import BrowserRequestGuard
 from linkcrawler.render.mode import RenderMode, playwright_settings, render_mode
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.web.context import CONTEXT_CHARS, content_fingerprint, link_context, link_elements, looks_script_built
+from linkcrawler.web.context import (
+    CONTEXT_CHARS,
+    content_fingerprint,
+    link_context,
+    link_elements,
+    link_headings,
+    looks_script_built,
+)
 from linkcrawler.web.page import PageAnalysis, analyze_page
 from tests.aio import asyncio_test
 
@@ -92,16 +99,16 @@ def test_a_links_heading_is_the_last_one_before_it_in_document_order(body: str, 
     (anchor,) = page.tree.xpath("//a[@href=$t]", t=TARGET)
     headings = anchor.xpath("(preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
                             " | ancestor::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6])")
-    assert page.link_headings[anchor] is (headings[-1] if headings else None)
+    assert link_headings(page)[anchor] is (headings[-1] if headings else None)
 
 
 def test_each_of_a_pages_links_to_one_site_finds_its_own_elements() -> None:
     page = parsed(f'<p><a href="{TARGET}">one</a> <a href="https://our.example/other">two</a>'
-                  f' <a href="{TARGET}#top">three</a> <a href="https://our.example.evil/tool">four</a></p>')
+                  f' <a href="{TARGET}#top">three</a> <a href="https://our.example.test/tool">four</a></p>')
     texts = {url: [e.text for e in link_elements(page, url)]
-             for url in (TARGET, "https://our.example/other", "https://our.example/gone", "https://our.example.evil/tool")}
+             for url in (TARGET, "https://our.example/other", "https://our.example/gone", "https://our.example.test/tool")}
     assert texts == {TARGET: ["one", "three"], "https://our.example/other": ["two"],
-                     "https://our.example/gone": [], "https://our.example.evil/tool": ["four"]}
+                     "https://our.example/gone": [], "https://our.example.test/tool": ["four"]}
     # The host spelled otherwise is found too (by the walk over every link).
     spelled = parsed('<p><a href="https://OUR.example/tool">upper</a></p>')
     assert [e.text for e in link_elements(spelled, TARGET)] == ["upper"]

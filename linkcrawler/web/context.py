@@ -50,6 +50,7 @@ BLOCK_TAGS = frozenset({
     "p", "li", "dd", "dt", "td", "th", "blockquote", "figcaption", "pre", "address",
     "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "div", "main", "body",
 })
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 #: Elements that separate words: their text never runs into their neighbours'.
 _SPACED = BLOCK_TAGS | {"br", "hr", "tr", "ul", "ol", "table", "img"}
 _SKIPPED = frozenset({"script", "style", "noscript", "template"})
@@ -206,6 +207,29 @@ def _anchors_naming(page: PageAnalysis, host: str) -> dict[str, list[Any]]:
     return found
 
 
+def link_headings(page: PageAnalysis) -> dict[Any, Any]:
+    """The nearest heading before each ``<a>``/``<area>`` element of ``page``'s tree.
+
+    Nearest in document order: the last heading that starts before the link (one
+    around it included), ``None`` when there is none. One walk of the page for all
+    its links, kept in :attr:`PageAnalysis.memo`; a walk back from each link would
+    cost each link the size of the page before it.
+    """
+    found: dict[Any, Any] | None = page.memo.get("link headings")
+    if found is not None:
+        return found
+    found = page.memo["link headings"] = {}
+    if page.tree is None:
+        return found
+    heading = None
+    for element in page.tree.iter(*_HEADINGS, "a", "area"):
+        if element.tag in _HEADINGS:
+            heading = element
+        else:
+            found[element] = heading
+    return found
+
+
 def _block_of(element: Any) -> Any:
     for ancestor in element.iterancestors():
         if isinstance(ancestor.tag, str) and ancestor.tag in BLOCK_TAGS:
@@ -258,7 +282,7 @@ def link_context(page: PageAnalysis, target_url: str) -> LinkContext | None:
     anchor = (followed or elements)[0]
     block = _block_of(anchor)
     before, inside, after = _split_around(block, anchor)
-    heading_element = page.link_headings.get(anchor)
+    heading_element = link_headings(page).get(anchor)
     heading = squash(_text_of(heading_element), CONTEXT_CHARS) if heading_element is not None else ""
     before_text = squash(before)
     return LinkContext(

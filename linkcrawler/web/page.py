@@ -83,10 +83,6 @@ _HTML_MEDIA_TYPES = frozenset(
 # --- the result ---------------------------------------------------------------
 
 
-#: Heading elements (``<h1>`` to ``<h6>``).
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-
-
 @dataclass(frozen=True)
 class PageAnalysis:
     """Everything a backlink check or a site audit needs from one page, as plain values."""
@@ -147,26 +143,6 @@ class PageAnalysis:
     def memo(self) -> dict[Any, Any]:
         """What readers of :attr:`tree` work out once per page, by a key of their own."""
         return {}
-
-    @cached_property
-    def link_headings(self) -> dict[Any, Any]:
-        """The nearest heading before each ``<a>``/``<area>`` element of :attr:`tree`.
-
-        Nearest in document order: the last heading that starts before the link
-        (one around it included), ``None`` when there is none. One walk of the page
-        for all its links; a walk back from each link would cost each link the
-        size of the page before it.
-        """
-        found: dict[Any, Any] = {}
-        if self.tree is None:
-            return found
-        heading = None
-        for element in self.tree.iter(*HEADINGS, "a", "area"):
-            if element.tag in HEADINGS:
-                heading = element
-            else:
-                found[element] = heading
-        return found
 
     @cached_property
     def _texts(self) -> dict[str, str]:
