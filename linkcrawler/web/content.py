@@ -155,7 +155,8 @@ def _blocks(body: Any) -> tuple[Block, ...]:
 def _json_ld(html: str, url: str | None) -> dict[str, Any]:
     """Title, author and date from the page's schema.org JSON-LD (its article-like object)."""
     try:
-        items = load_extractors()[1]().extract(html, base_url=url)
+        _, json_ld_extractor = load_extractors()
+        items = json_ld_extractor().extract(html, base_url=url)
     except Exception:  # malformed JSON-LD is common; it is simply not a statement
         return {}
     found: dict[str, Any] = {}
