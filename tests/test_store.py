@@ -15,7 +15,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from linkcrawler.exceptions import StoreUnavailable
 from linkcrawler.store import BulkWriter, WriteOp, mask_uri, open_store
 from linkcrawler.store.indexes import ensure_indexes
-from linkcrawler.store.writer import at_version, replay_spill
+from linkcrawler.store.writer import at_version, replay_spill, write_batch
 from tests.aio import asyncio_test
 from tests.fixtures.services import embedded_server_pids, free_port, wait_for_server_stopped
 
@@ -220,6 +220,37 @@ def test_a_versioned_update_applies_only_at_its_version(mongo_db: pymongo.databa
     second = mongo_db.versions.update_one(at_version("at", 3), {"$set": {"status": "live", "state_version": 4}})
     assert (first.modified_count, second.matched_count) == (1, 0)
     assert mongo_db.versions.find_one({"_id": "at"}) == {"_id": "at", "state_version": 4, "status": "lost"}
+
+
+def test_insert_else_set_inserts_a_new_document_and_sets_the_fields_of_one_already_there(
+    mongo_db: pymongo.database.Database,
+) -> None:
+    """What an upsert that ``$set`` the fields on ``_id`` leaves, by an insert first."""
+    mongo_db.facts.insert_one({"_id": "old", "words": 1, "kept": "a field no write names"})
+    ops = [
+        WriteOp.insert_else_set("facts", {"_id": "new", "words": 10, "title": "New"}),
+        WriteOp.insert_else_set("facts", {"_id": "old", "words": 20, "title": "Old"}),
+        # The same page twice in one batch: the later write wins, as with upserts.
+        WriteOp.insert_else_set("facts", {"_id": "twice", "words": 1}),
+        WriteOp.insert_else_set("facts", {"_id": "twice", "words": 2}),
+        WriteOp.insert_once("other", {"_id": "next phase"}, phase=2),
+    ]
+    result, failed = write_batch(mongo_db, ops)
+    assert not failed
+    assert (result.written, result.already_there) == (5, 0)
+    assert list(mongo_db.facts.find().sort("_id", 1)) == [
+        {"_id": "new", "words": 10, "title": "New"},
+        {"_id": "old", "words": 20, "kept": "a field no write names", "title": "Old"},
+        {"_id": "twice", "words": 2},
+    ]
+    # Written again: the same documents (idempotent), every insert_else_set an update now.
+    result, failed = write_batch(mongo_db, ops)
+    assert not failed and (result.written, result.already_there) == (4, 1)
+    assert mongo_db.facts.count_documents({}) == 3 and mongo_db.facts.find_one({"_id": "twice"}) == {"_id": "twice", "words": 2}
+    # A spilled one is written by a replay the same way.
+    assert WriteOp.from_json(ops[1].to_json()) == ops[1]
+    with pytest.raises(ValueError):
+        WriteOp.insert_else_set("facts", {"words": 1})
 
 
 def _fail_point(db: pymongo.database.Database, mode: object, data: dict) -> None:

@@ -7,7 +7,8 @@ per collection, in a thread. Batches are written one after another, in order.
 
 Every operation is idempotent: updates are upserts on a natural key backed by a
 unique index, inserts carry a deterministic ``_id`` (a duplicate key on insert
-means "already written"). So a batch whose first attempt failed half-way can be
+means "already written", or, for :meth:`WriteOp.insert_else_set`, "set its fields
+instead"). So a batch whose first attempt failed half-way can be
 sent again whole. A transient failure (a dropped connection, a timeout, a
 primary stepping down, a write conflict) is retried with backoff; operations
 that still cannot be written are appended to a spill file and reported, never
@@ -54,7 +55,7 @@ class WriteOp:
     """One idempotent write: an upsert-style update on a key, or an insert with a fixed ``_id``."""
 
     collection: str
-    kind: Literal["update", "insert", "update_many"]
+    kind: Literal["update", "insert", "update_many", "insert_else_set"]
     filter: dict[str, Any] = field(default_factory=dict)
     update: dict[str, Any] | list[dict[str, Any]] | None = None
     document: dict[str, Any] | None = None
@@ -94,8 +95,27 @@ class WriteOp:
             raise ValueError("insert_once needs a deterministic _id so that a retry cannot duplicate it")
         return cls(collection, "insert", document=document, phase=phase)
 
+    @classmethod
+    def insert_else_set(cls, collection: str, document: dict[str, Any], phase: int = 1) -> WriteOp:
+        """``document`` written whole: inserted, or, when its ``_id`` is taken, its fields ``$set`` there.
+
+        What ``upsert_on(collection, {"_id": ...}, {"$set": fields})`` does, for a
+        document that is usually new: an insert costs the embedded server a sixth
+        of an upsert that inserts (0.05 against 0.31-0.37 ms, measured), and a
+        document already there costs one refused insert more (:meth:`as_set`).
+        """
+        if "_id" not in document:
+            raise ValueError("insert_else_set needs the document's _id")
+        return cls(collection, "insert_else_set", document=document, phase=phase)
+
+    def as_set(self) -> WriteOp:
+        """The upsert an ``insert_else_set`` becomes when its ``_id`` is taken."""
+        assert self.document is not None
+        fields = {name: value for name, value in self.document.items() if name != "_id"}
+        return WriteOp.upsert_on(self.collection, {"_id": self.document["_id"]}, {"$set": fields}, phase=self.phase)
+
     def to_pymongo(self) -> InsertOne[Any] | UpdateOne | UpdateMany:
-        if self.kind == "insert":
+        if self.kind in ("insert", "insert_else_set"):
             return InsertOne(self.document)
         if self.update is None:
             raise ValueError(f"an update of {self.collection} without an update document")
@@ -190,20 +210,26 @@ def write_batch(
             sleep=sleep,
             reraise=True,
         )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    result.attempts += 1
-                    retry, permanent, done, dup = _attempt(db, collection, pending)
-                    result.written += done
-                    result.already_there += dup
-                    failed.extend(permanent)
-                    if retry:
-                        pending = [op for op, _ in retry]
-                        raise _Transient(retry)
-        except _Transient as exc:
-            tries = attempt.retry_state.attempt_number
-            failed.extend((op, f"still failing after {tries} attempts: {why}") for op, why in exc.ops)
+        while pending:
+            # The inserts of insert_else_set whose _id was taken come back as their
+            # updates, written before the next phase.
+            taken: list[WriteOp] = []
+            try:
+                for attempt in retrying:
+                    with attempt:
+                        result.attempts += 1
+                        retry, permanent, done, dup, instead = _attempt(db, collection, pending)
+                        result.written += done
+                        result.already_there += dup
+                        failed.extend(permanent)
+                        taken += instead
+                        if retry:
+                            pending = [op for op, _ in retry]
+                            raise _Transient(retry)
+            except _Transient as exc:
+                tries = attempt.retry_state.attempt_number
+                failed.extend((op, f"still failing after {tries} attempts: {why}") for op, why in exc.ops)
+            pending = taken
     if _journaled(db) and result.written + result.already_there:
         _sync(db)
     result.spilled = len(failed)
@@ -238,22 +264,25 @@ class _Transient(Exception):
 
 def _attempt(
     db: Database[dict[str, Any]], collection: str, ops: list[WriteOp]
-) -> tuple[list[tuple[WriteOp, str]], list[tuple[WriteOp, str]], int, int]:
-    """One bulk write: (to retry, permanently failed, written, already there)."""
+) -> tuple[list[tuple[WriteOp, str]], list[tuple[WriteOp, str]], int, int, list[WriteOp]]:
+    """One bulk write: (to retry, permanently failed, written, already there, to write as updates instead)."""
     try:
         target = db[collection]
         if _journaled(db):
             # Synced once for the whole batch, by write_batch's last write (_sync).
             target = target.with_options(write_concern=WriteConcern(w=db.write_concern.document.get("w", 1), j=False))
         target.bulk_write([op.to_pymongo() for op in ops], ordered=False)
-        return [], [], len(ops), 0
+        return [], [], len(ops), 0, []
     except BulkWriteError as exc:
         retry: list[tuple[WriteOp, str]] = []
         permanent: list[tuple[WriteOp, str]] = []
         already_there = 0
+        instead: list[WriteOp] = []
         for error in exc.details.get("writeErrors", []):
             op, code, message = ops[error["index"]], error.get("code"), error.get("errmsg", "")
-            if code == DUPLICATE_KEY and op.kind == "insert":
+            if code == DUPLICATE_KEY and op.kind == "insert_else_set":
+                instead.append(op.as_set())
+            elif code == DUPLICATE_KEY and op.kind == "insert":
                 already_there += 1  # written by an earlier attempt or an earlier run
             elif code == DUPLICATE_KEY or code in TRANSIENT_CODES:
                 # A duplicate key on an upsert is two upserts racing: the retry updates.
@@ -263,12 +292,12 @@ def _attempt(
         if exc.details.get("writeConcernErrors"):
             failed_indexes = {e["index"] for e in exc.details.get("writeErrors", [])}
             retry.extend((op, "write concern error") for i, op in enumerate(ops) if i not in failed_indexes)
-        failed_count = len(retry) + len(permanent) + already_there
-        return retry, permanent, len(ops) - failed_count, already_there
+        failed_count = len(retry) + len(permanent) + already_there + len(instead)
+        return retry, permanent, len(ops) - failed_count, already_there, instead
     except PyMongoError as exc:
         if _is_transient(exc):
-            return [(op, f"{type(exc).__name__}: {exc}") for op in ops], [], 0, 0
-        return [], [(op, f"{type(exc).__name__}: {exc}") for op in ops], 0, 0
+            return [(op, f"{type(exc).__name__}: {exc}") for op in ops], [], 0, 0, []
+        return [], [(op, f"{type(exc).__name__}: {exc}") for op in ops], 0, 0, []
 
 
 def replay_spill(db: Database[dict[str, Any]], path: str | Path) -> WriteResult:

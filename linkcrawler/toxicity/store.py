@@ -2,7 +2,7 @@
 
 - ``linking_pages``: one document per checked linking page, ``_id`` its URL (the
   backlinks' ``source_url``): the facts of :class:`~.page.PageFacts` and
-  ``checked_at``. Written by the backlinks spider, one upsert per page.
+  ``checked_at``. Written by the backlinks spider, one write per page.
 - ``toxicity``: one per linking domain, ``_id`` the domain (contract fields, plus
   ``checked_pages`` and ``unchecked_pages``: how many of its linking pages were
   never checked, so have no page signals; ``decided_at``).
@@ -23,10 +23,13 @@ VERSIONS = "disavow_versions"
 
 
 def linking_page_ops(item: LinkingPageFacts) -> list[WriteOp]:
-    """One upsert per linking page, on its URL."""
-    document = item.facts.document()
-    document["checked_at"] = item.checked_at
-    return [WriteOp.upsert_on(LINKING_PAGES, {"_id": item.facts.url}, {"$set": document})]
+    """One write per linking page, on its URL: inserted, or its facts set again.
+
+    Most pages' facts are read once, on their first check, so the write is an
+    insert first (see :meth:`~linkcrawler.store.writer.WriteOp.insert_else_set`).
+    """
+    document = {"_id": item.facts.url, **item.facts.document(), "checked_at": item.checked_at}
+    return [WriteOp.insert_else_set(LINKING_PAGES, document)]
 
 
 #: How each item of this capability is stored (see :mod:`linkcrawler.store.writers`).
