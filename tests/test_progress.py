@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pymongo
@@ -35,3 +36,11 @@ def test_a_backlinks_crawl_logs_its_progress(tmp_path: Path, site_dir: Path, moc
     assert "backlinks: 12 link(s) due for a check" in done.stderr
     assert "backlinks: 12 of 12 links checked" in done.stderr
     assert " links checked (" in done.stderr
+    # None due until 2100; every one of them with -a all=1 (counted from the collection's size).
+    mongo_db.backlinks.update_many({}, {"$set": {"next_check": datetime(2100, 1, 1, tzinfo=timezone.utc)}})
+    links = mongo_db.backlinks.count_documents({})
+    again = scrapy("crawl", "backlinks", env=env)
+    assert "backlinks: 0 link(s) due for a check" in again.stderr, again.stderr[-3000:]
+    every = scrapy("crawl", "backlinks", "-a", "all=1", env=env)
+    assert f"backlinks: {links} link(s) due for a check" in every.stderr, every.stderr[-3000:]
+    assert f"backlinks: {links} of {links} links checked" in every.stderr

@@ -34,6 +34,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -220,7 +221,10 @@ class BacklinksSpider(scrapy.Spider):
             checked_today = await run_in_thread(self.checks_per_site, now)
         query = due_filter(now, None if self.check_all else self.recheck_after)
         if not self.page_limit:
-            due = await run_in_thread(self.store.db.backlinks.count_documents, query)
+            # Every link (-a all=1): the collection's size, which MongoDB keeps (count_documents scans).
+            counting = (self.store.db.backlinks.estimated_document_count if not query
+                        else partial(self.store.db.backlinks.count_documents, query))
+            due = await run_in_thread(counting)
             self.crawler.stats.set_value("linkcrawler/backlinks/due", due)
             logger.info("backlinks: %d link(s) due for a check", due)
         # Sorted by the server (no index gives this order: each would cost every check's
