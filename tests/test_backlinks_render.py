@@ -329,6 +329,17 @@ def test_expiring_notices_at_7_and_2_days_once_each_then_expired_as_agreed(site:
     assert "linkcrawler/render/requests" not in result.stats
 
 
+@pytest_twisted.inlineCallbacks
+def test_an_expiring_notice_is_written_when_no_link_is_due(site: Site) -> None:
+    end = T0 + timedelta(days=10)
+    write(site.root, "paid.html", page(link()))
+    paid = know(site, "/paid.html", expires_at=end)
+    site.db.backlinks.update_one({"_id": paid}, {"$set": {"next_check": end + timedelta(days=30)}})
+    result = yield crawl(site, end - timedelta(days=2), check_all=False, LINKCRAWLER_RENDER="never")
+    assert "response_received_count" not in result.stats  # nothing due: no page fetched
+    assert [e["_id"] for e in site.events(paid) if e["type"] == "expiring"] == [f"{paid}:expiring:2"]
+
+
 def test_a_bad_render_mode_is_one_line_and_exit_code_2(mongo_uri: str, mongo_db_name: str) -> None:
     from tests.test_cli import scrapy
 

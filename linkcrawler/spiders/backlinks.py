@@ -211,10 +211,6 @@ class BacklinksSpider(scrapy.Spider):
         if not self.own_domains:
             self.own_domains = await run_in_thread(self.store.db.backlinks.distinct, "target_domain")
         now = self.clock.now()
-        notices = await run_in_thread(self.expiring_notices, now)
-        if notices.events:
-            self.crawler.stats.inc_value("linkcrawler/backlinks/events/expiring", len(notices.events))
-            yield notices  # type: ignore[misc]  # start() may yield items as well as requests
         checked_today: dict[str, int] = {}
         bounded = not self.check_all and self.max_per_site_per_day > 0
         if bounded:
@@ -233,6 +229,7 @@ class BacklinksSpider(scrapy.Spider):
             [("source_url", 1), ("target_url", 1)]).allow_disk_use(True)
         pages = group_by_page(cursor)
         count = 0
+        noticed = False
         while True:
             # Reading the cursor blocks: do it some pages at a time, in a thread.
             batch = await run_in_thread(lambda: list(itertools.islice(pages, _PAGES_PER_READ)))
@@ -249,8 +246,24 @@ class BacklinksSpider(scrapy.Spider):
                 yield self.page_request(source_url, links)
                 count += 1
                 if self.page_limit and count >= self.page_limit:
-                    return
+                    break
+            if not noticed:
+                # The expiring notices read every link: once the first pages are on their way.
+                noticed = True
+                async for notices in self._expiring(now):
+                    yield notices  # type: ignore[misc]  # start() may yield items as well as requests
+            if self.page_limit and count >= self.page_limit:
+                return
+        if not noticed:
+            async for notices in self._expiring(now):
+                yield notices  # type: ignore[misc]
         logger.info("backlinks: all %d due linking pages are scheduled", count)
+
+    async def _expiring(self, now: datetime) -> AsyncIterator[ExpiringNotices]:
+        notices = await run_in_thread(self.expiring_notices, now)
+        if notices.events:
+            self.crawler.stats.inc_value("linkcrawler/backlinks/events/expiring", len(notices.events))
+            yield notices
 
     def expiring_notices(self, now: datetime) -> ExpiringNotices:
         """The ``expiring`` events due at ``now`` (blocking: run it in a thread).
