@@ -233,8 +233,6 @@ class BacklinksSpider(scrapy.Spider):
         while True:
             # Reading the cursor blocks: do it some pages at a time, in a thread.
             batch = await run_in_thread(lambda: list(itertools.islice(pages, _PAGES_PER_READ)))
-            if not batch:
-                break
             for source_url, links in batch:
                 if bounded:
                     site = links[0].source_domain or registrable_domain(host_of(source_url))
@@ -248,22 +246,17 @@ class BacklinksSpider(scrapy.Spider):
                 if self.page_limit and count >= self.page_limit:
                     break
             if not noticed:
-                # The expiring notices read every link: once the first pages are on their way.
+                # The expiring notices read every link: once the first pages (if any) are on their way.
                 noticed = True
-                async for notices in self._expiring(now):
+                notices = await run_in_thread(self.expiring_notices, now)
+                if notices.events:
+                    self.crawler.stats.inc_value("linkcrawler/backlinks/events/expiring", len(notices.events))
                     yield notices  # type: ignore[misc]  # start() may yield items as well as requests
             if self.page_limit and count >= self.page_limit:
                 return
-        if not noticed:
-            async for notices in self._expiring(now):
-                yield notices  # type: ignore[misc]
+            if not batch:
+                break
         logger.info("backlinks: all %d due linking pages are scheduled", count)
-
-    async def _expiring(self, now: datetime) -> AsyncIterator[ExpiringNotices]:
-        notices = await run_in_thread(self.expiring_notices, now)
-        if notices.events:
-            self.crawler.stats.inc_value("linkcrawler/backlinks/events/expiring", len(notices.events))
-            yield notices
 
     def expiring_notices(self, now: datetime) -> ExpiringNotices:
         """The ``expiring`` events due at ``now`` (blocking: run it in a thread).
