@@ -340,6 +340,19 @@ def test_an_expiring_notice_is_written_when_no_link_is_due(site: Site) -> None:
     assert [e["_id"] for e in site.events(paid) if e["type"] == "expiring"] == [f"{paid}:expiring:2"]
 
 
+@pytest_twisted.inlineCallbacks
+def test_a_page_limit_checks_that_many_pages_and_still_writes_the_expiring_notices(site: Site) -> None:
+    end = T0 + timedelta(days=10)
+    for name in ("one.html", "two.html"):
+        write(site.root, name, page(link()))
+    paid = know(site, "/one.html", expires_at=end)
+    know(site, "/two.html")
+    result = yield run_spider(BacklinksSpider, {**site.settings, "LINKCRAWLER_NOW": at(end - timedelta(days=2)),
+                                                "LINKCRAWLER_RENDER": "never"}, all="1", limit="1")
+    assert result.stats["linkcrawler/backlinks/checked"] == 1
+    assert [e["_id"] for e in site.events(paid) if e["type"] == "expiring"] == [f"{paid}:expiring:2"]
+
+
 def test_a_bad_render_mode_is_one_line_and_exit_code_2(mongo_uri: str, mongo_db_name: str) -> None:
     from tests.test_cli import scrapy
 
