@@ -46,6 +46,7 @@ class MongoWriterPipeline:
         stats: Any = None,
         signals: Any = None,
         stored_items: tuple[type, ...] = (),
+        progress_interval: float = defaults.LINKCRAWLER_PROGRESS_INTERVAL,
     ) -> None:
         if batch_size < 1:
             raise NotConfigured("MONGO_BATCH_SIZE must be at least 1")
@@ -56,6 +57,7 @@ class MongoWriterPipeline:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.spill_dir = spill_dir
+        self.progress_interval = progress_interval
         self.stats = stats
         self.signals = signals
         self.stored_items = stored_items
@@ -77,6 +79,7 @@ class MongoWriterPipeline:
             stats=crawler.stats,
             signals=crawler.signals,
             stored_items=tuple(getattr(crawler.spidercls, "stored_items", ())),
+            progress_interval=s.getfloat("LINKCRAWLER_PROGRESS_INTERVAL", defaults.LINKCRAWLER_PROGRESS_INTERVAL),
         )
 
     async def open_spider(self) -> None:
@@ -97,6 +100,7 @@ class MongoWriterPipeline:
             backoff_max=self.backoff_max,
             spill_dir=self.spill_dir,
             stats=self.stats,
+            progress_every=self.progress_interval,
         )
         self._announce(time.monotonic())
         if self.flush_interval > 0:

@@ -253,6 +253,49 @@ def test_insert_else_set_inserts_a_new_document_and_sets_the_fields_of_one_alrea
         WriteOp.insert_else_set("facts", {"words": 1})
 
 
+def test_a_batch_is_written_in_slices_phase_after_phase_telling_its_progress(
+    mongo_db: pymongo.database.Database,
+) -> None:
+    """A batch far bigger than a bulk write (a site audit's totals) goes in slices, in phase order."""
+    pages = [WriteOp.insert_once("pages", {"_id": i, "url": f"/{i}", "inlinks": 0}) for i in range(10)]
+    # Phase 2 updates documents the phase-1 inserts of the same batch write: they must come after.
+    totals = [WriteOp.update_all("pages", {"_id": {"$in": ids}}, {"$set": {"inlinks": count}}, phase=2)
+              for count, ids in ((3, [0, 1, 2, 3, 4]), (7, [5, 6, 7, 8, 9]))]
+    seen: list[tuple[int, int]] = []
+    _fail_point(mongo_db, {"times": 1}, {"failCommands": ["insert"], "errorCode": 112})
+    try:
+        result, failed = write_batch(mongo_db, totals + pages, backoff=0.01, slice_ops=3,
+                                     progress=lambda done, total: seen.append((done, total)))
+    finally:
+        _fail_point(mongo_db, "off", {})
+    assert not failed
+    # Slices of at most 3 documents: the inserts three by three, each update of 5 pages alone.
+    assert [op.reach for op in totals] == [5, 5] and pages[0].reach == 1
+    assert seen == [(3, 12), (6, 12), (9, 12), (10, 12), (11, 12), (12, 12)]
+    # Four slices of inserts (one of them sent twice: the failed insert) and two of updates.
+    assert (result.attempts, result.retries, result.written) == (7, 1, 12)
+    assert {doc["_id"]: doc["inlinks"] for doc in mongo_db.pages.find()} == {i: 3 if i < 5 else 7 for i in range(10)}
+
+
+@asyncio_test
+async def test_the_writer_tells_how_far_a_long_batch_is(
+    mongo_db: pymongo.database.Database, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=100_000, progress_every=1e-9)
+    caplog.set_level("INFO", logger="linkcrawler.store.writer")
+    await writer.add(_ops(600, "live"))  # 1,200 operations: backlinks, then events, in bulk writes of 500
+    await writer.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "linkcrawler.store.writer"]
+    # The backlinks in two bulk writes (500, 100), then the events likewise: a line after each but the last.
+    assert [line.split(" in ")[0] for line in lines[:-1]] == [
+        f"MongoDB: writing a batch of 1,200 operation(s): {done}" for done in ("500 done (41%)", "600 done (50%)",
+                                                                                "1,100 done (91%)")
+    ]
+    assert lines[-1].startswith("MongoDB: wrote a batch of 1,200 operation(s) in ")
+    assert stats.get_value("linkcrawler/mongo/batches") == 1 and stats.get_value("linkcrawler/mongo/retries") is None
+    assert mongo_db.backlinks.count_documents({}) == 600 and mongo_db.link_events.count_documents({}) == 600
+
+
 def _fail_point(db: pymongo.database.Database, mode: object, data: dict) -> None:
     db.client.admin.command("configureFailPoint", "failCommand", mode=mode, data=data)
 

@@ -240,7 +240,10 @@ class SiteAuditSpider(scrapy.Spider):
                 raise DontCloseSpider
         if self.stage == "sitemap":
             self.stage = "totals"
-            self._send_items_later([self.book.totals()])
+            totals = self.book.totals()
+            logger.info("site_audit: every page answered; writing what needed the whole crawl: "
+                        "the inlinks of %d page(s) linked after they were written", len(totals.inlinks))
+            self._send_items_later([totals])
             raise DontCloseSpider
 
     async def spider_closed(self, spider: scrapy.Spider, reason: str) -> None:

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -108,6 +108,15 @@ class WriteOp:
             raise ValueError("insert_else_set needs the document's _id")
         return cls(collection, "insert_else_set", document=document, phase=phase)
 
+    @property
+    def reach(self) -> int:
+        """How many documents it may write, as far as its filter tells: one, or the
+        length of the ``$in`` list an ``update_all`` matches on (at least one)."""
+        if self.kind != "update_many":
+            return 1
+        return max(1, sum(len(cond["$in"]) for cond in self.filter.values()
+                          if isinstance(cond, dict) and isinstance(cond.get("$in"), list)))
+
     def as_set(self) -> WriteOp:
         """The upsert an ``insert_else_set`` becomes when its ``_id`` is taken."""
         assert self.document is not None
@@ -166,7 +175,29 @@ class WriteResult:
     written: int = 0
     already_there: int = 0
     spilled: int = 0
+    #: Bulk writes sent, and how many of them were retries of a transient failure.
     attempts: int = 0
+    retries: int = 0
+
+
+#: Documents per bulk write of one collection (:attr:`WriteOp.reach`): a batch far
+#: bigger than ``MONGO_BATCH_SIZE`` (the totals of a site audit: one update of up to
+#: 50 pages per inlink count) is written in slices, so its progress can be told.
+WRITE_SLICE = 500
+
+
+def _slices(ops: list[WriteOp], reach: int) -> Iterator[list[WriteOp]]:
+    """``ops`` in order, in lists that write at most ``reach`` documents (or one operation)."""
+    piece: list[WriteOp] = []
+    total = 0
+    for op in ops:
+        if piece and total + op.reach > reach:
+            yield piece
+            piece, total = [], 0
+        piece.append(op)
+        total += op.reach
+    if piece:
+        yield piece
 
 
 def write_batch(
@@ -176,12 +207,17 @@ def write_batch(
     backoff: float = defaults.MONGO_RETRY_BACKOFF,
     backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
     sleep: Callable[[float], None] = time.sleep,
+    slice_ops: int = WRITE_SLICE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[WriteResult, list[tuple[WriteOp, str]]]:
     """Write ``ops`` (blocking: call it in a thread), retrying what failed transiently.
 
-    Each collection's operations are one bulk write; the ones that failed
+    Each collection's operations (of one phase) are bulk writes of at most
+    ``slice_ops`` documents (:attr:`WriteOp.reach`), one after the other; the ones that failed
     transiently are written again, with tenacity's exponential back-off
     (``backoff``, doubling, at most ``backoff_max``), up to ``retries`` times.
+    ``progress(done, total)`` is called after each bulk write with the number of
+    ``ops`` dealt with so far (written, already there or failed).
 
     Returns the counts and the operations that could not be written, with why.
     """
@@ -190,8 +226,14 @@ def write_batch(
     groups: dict[tuple[int, str], list[WriteOp]] = defaultdict(list)
     for op in ops:
         groups[op.phase, op.collection].append(op)
-    for (_, collection), group in sorted(groups.items(), key=lambda item: item[0][0]):
-        pending = group
+    slices = [
+        (collection, piece)
+        for (_, collection), group in sorted(groups.items(), key=lambda item: item[0][0])
+        for piece in _slices(group, slice_ops)
+    ]
+    done_ops = 0
+    for collection, pending in slices:
+        done_ops += len(pending)
 
         def log_retry(state: RetryCallState, collection: str = collection) -> None:
             error = state.outcome.exception() if state.outcome is not None else None
@@ -218,6 +260,7 @@ def write_batch(
                 for attempt in retrying:
                     with attempt:
                         result.attempts += 1
+                        result.retries += attempt.retry_state.attempt_number > 1
                         retry, permanent, done, dup, instead = _attempt(db, collection, pending)
                         result.written += done
                         result.already_there += dup
@@ -230,6 +273,8 @@ def write_batch(
                 tries = attempt.retry_state.attempt_number
                 failed.extend((op, f"still failing after {tries} attempts: {why}") for op, why in exc.ops)
             pending = taken
+        if progress is not None:
+            progress(done_ops, len(ops))
     if _journaled(db) and result.written + result.already_there:
         _sync(db)
     result.spilled = len(failed)
@@ -312,6 +357,30 @@ def replay_spill(db: Database[dict[str, Any]], path: str | Path) -> WriteResult:
     return result
 
 
+class _ProgressLog:
+    """``write_batch``'s ``progress``: logs how far a batch is, every ``every`` seconds once it
+    has taken that long (the totals of a large site audit: minutes of writes after the last
+    response), and how long it took when it did; nothing when ``every`` is 0."""
+
+    def __init__(self, total: int, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total = total
+        self.every = every
+        self.clock = clock
+        self.started = self.last = clock()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self.every > 0 and done < total and now - self.last >= self.every:
+            self.last = now
+            logger.info("MongoDB: writing a batch of %s operation(s): %s done (%d%%) in %.0fs",
+                        f"{total:,}", f"{done:,}", 100 * done // max(1, total), now - self.started)
+
+    def finished(self) -> None:
+        took = self.clock() - self.started
+        if self.every > 0 and took >= self.every:
+            logger.info("MongoDB: wrote a batch of %s operation(s) in %.1fs", f"{self.total:,}", took)
+
+
 class BulkWriter:
     """Buffers :class:`WriteOp` values and writes them in batches, in a thread, in order."""
 
@@ -324,8 +393,10 @@ class BulkWriter:
         backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
         spill_dir: str | Path = defaults.LINKCRAWLER_DATA_DIR,
         stats: Any = None,
+        progress_every: float = defaults.LINKCRAWLER_PROGRESS_INTERVAL,
     ) -> None:
         self.db = db
+        self.progress_every = progress_every
         self.batch_size = batch_size
         self.retries = retries
         self.backoff = backoff
@@ -368,18 +439,19 @@ class BulkWriter:
         return len(self._buffer) + self._in_flight
 
     async def _write(self, batch: list[WriteOp]) -> None:
-        collections = len({op.collection for op in batch})
+        progress = _ProgressLog(len(batch), self.progress_every)
         try:
             result, failed = await run_in_thread(
-                write_batch, self.db, batch, self.retries, self.backoff, self.backoff_max
+                write_batch, self.db, batch, self.retries, self.backoff, self.backoff_max, progress=progress,
             )
+            progress.finished()
         except Exception as exc:  # a bug must not lose the batch either
             logger.exception("MongoDB: writing a batch of %d failed unexpectedly", len(batch))
             result, failed = WriteResult(spilled=len(batch)), [(op, repr(exc)) for op in batch]
         self._count("linkcrawler/mongo/batches")
         self._count("linkcrawler/mongo/written", result.written)
         self._count("linkcrawler/mongo/already_written", result.already_there)
-        self._count("linkcrawler/mongo/retries", max(0, result.attempts - collections))
+        self._count("linkcrawler/mongo/retries", result.retries)
         if failed:
             await run_in_thread(self._spill, failed)
 
