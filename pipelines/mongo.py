@@ -100,7 +100,7 @@ class MongoWriterPipeline:
             backoff_max=self.backoff_max,
             spill_dir=self.spill_dir,
             stats=self.stats,
-            progress_every=self.progress_interval,
+            progress_interval=self.progress_interval,
         )
         self._announce(time.monotonic())
         if self.flush_interval > 0:

@@ -264,7 +264,7 @@ def test_a_batch_is_written_in_slices_phase_after_phase_telling_its_progress(
     seen: list[tuple[int, int]] = []
     _fail_point(mongo_db, {"times": 1}, {"failCommands": ["insert"], "errorCode": 112})
     try:
-        result, failed = write_batch(mongo_db, totals + pages, backoff=0.01, slice_ops=3,
+        result, failed = write_batch(mongo_db, totals + pages, backoff=0.01, max_reach=3,
                                      progress=lambda done, total: seen.append((done, total)))
     finally:
         _fail_point(mongo_db, "off", {})
@@ -281,7 +281,7 @@ def test_a_batch_is_written_in_slices_phase_after_phase_telling_its_progress(
 async def test_the_writer_tells_how_far_a_long_batch_is(
     mongo_db: pymongo.database.Database, tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    writer, stats = _writer(mongo_db, tmp_path, batch_size=100_000, progress_every=1e-9)
+    writer, stats = _writer(mongo_db, tmp_path, batch_size=100_000, progress_interval=1e-9)
     caplog.set_level("INFO", logger="linkcrawler.store.writer")
     await writer.add(_ops(600, "live"))  # 1,200 operations: backlinks, then events, in bulk writes of 500
     await writer.close()

@@ -207,13 +207,13 @@ def write_batch(
     backoff: float = defaults.MONGO_RETRY_BACKOFF,
     backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
     sleep: Callable[[float], None] = time.sleep,
-    slice_ops: int = WRITE_SLICE,
+    max_reach: int = WRITE_SLICE,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[WriteResult, list[tuple[WriteOp, str]]]:
     """Write ``ops`` (blocking: call it in a thread), retrying what failed transiently.
 
     Each collection's operations (of one phase) are bulk writes of at most
-    ``slice_ops`` documents (:attr:`WriteOp.reach`), one after the other; the ones that failed
+    ``max_reach`` documents (:attr:`WriteOp.reach`), one after the other; the ones that failed
     transiently are written again, with tenacity's exponential back-off
     (``backoff``, doubling, at most ``backoff_max``), up to ``retries`` times.
     ``progress(done, total)`` is called after each bulk write with the number of
@@ -229,7 +229,7 @@ def write_batch(
     slices = [
         (collection, piece)
         for (_, collection), group in sorted(groups.items(), key=lambda item: item[0][0])
-        for piece in _slices(group, slice_ops)
+        for piece in _slices(group, max_reach)
     ]
     done_ops = 0
     for collection, pending in slices:
@@ -393,10 +393,10 @@ class BulkWriter:
         backoff_max: float = defaults.MONGO_RETRY_BACKOFF_MAX,
         spill_dir: str | Path = defaults.LINKCRAWLER_DATA_DIR,
         stats: Any = None,
-        progress_every: float = defaults.LINKCRAWLER_PROGRESS_INTERVAL,
+        progress_interval: float = defaults.LINKCRAWLER_PROGRESS_INTERVAL,
     ) -> None:
         self.db = db
-        self.progress_every = progress_every
+        self.progress_interval = progress_interval
         self.batch_size = batch_size
         self.retries = retries
         self.backoff = backoff
@@ -439,7 +439,7 @@ class BulkWriter:
         return len(self._buffer) + self._in_flight
 
     async def _write(self, batch: list[WriteOp]) -> None:
-        progress = _ProgressLog(len(batch), self.progress_every)
+        progress = _ProgressLog(len(batch), self.progress_interval)
         try:
             result, failed = await run_in_thread(
                 write_batch, self.db, batch, self.retries, self.backoff, self.backoff_max, progress=progress,
